@@ -6,7 +6,8 @@ import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.jhdf.object.datatype.FixedPoint;
 import java.lang.reflect.Array;
-import java.nio.file.Path;
+import java.net.URI;
+import java.nio.channels.SeekableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import org.promptdas.core.PromptDasException.BadInput;
@@ -62,20 +63,10 @@ final class Hdf5VolumeReader implements VolumeReader {
     }
   }
 
-  static Hdf5VolumeReader open(Path path, String datasetPath) {
+  static Hdf5VolumeReader open(String name, SeekableByteChannel channel, String datasetPath) {
     HdfFile f;
     try {
-      f = new HdfFile(path);
-    } catch (RuntimeException e) {
-      throw ImageReaders.corrupt(path.toString(), ImageFormat.HDF5, e);
-    }
-    return new Hdf5VolumeReader(path.toString(), f, datasetPath);
-  }
-
-  static Hdf5VolumeReader open(String name, byte[] bytes, String datasetPath) {
-    HdfFile f;
-    try {
-      f = HdfFile.fromBytes(bytes);
+      f = new HdfFile(channel, URI.create("channel:/" + name.replaceAll("[^A-Za-z0-9._/-]", "_")));
     } catch (RuntimeException e) {
       throw ImageReaders.corrupt(name, ImageFormat.HDF5, e);
     }

@@ -5,8 +5,8 @@ import java.awt.image.ColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -15,7 +15,8 @@ import org.promptdas.core.PromptDasException.BadInput;
 import org.promptdas.core.image.IntImage;
 
 /**
- * PNG and (multi-page) TIFF through the JDK's ImageIO plugins, from bytes in memory.
+ * PNG and (multi-page) TIFF through the JDK's ImageIO plugins, over a seekable channel (only the
+ * header and the requested page are read).
  *
  * <p>Sample policy: 8- and 16-bit grey give their levels; 1-bit and palette images give the grey
  * level of the palette entry when the palette is grey, else the palette index (label images with
@@ -31,13 +32,12 @@ final class ImageIoVolumeReader implements VolumeReader {
   private final int width;
   private final int height;
 
-  ImageIoVolumeReader(String name, ImageFormat format, byte[] bytes) {
+  ImageIoVolumeReader(String name, ImageFormat format, SeekableByteChannel channel) {
     this.name = name;
     this.format = format;
     ImageReader r = null;
-    ImageInputStream s = null;
+    ImageInputStream s = new ChannelImageInputStream(channel);
     try {
-      s = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes));
       Iterator<ImageReader> readers = ImageIO.getImageReaders(s);
       if (!readers.hasNext()) {
         throw new BadInput(name + ": no " + format + " decoder accepts this file (corrupt header?)");

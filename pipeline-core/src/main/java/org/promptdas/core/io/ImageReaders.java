@@ -1,7 +1,11 @@
 package org.promptdas.core.io;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,38 +32,59 @@ public final class ImageReaders {
 
   /**
    * Opens a file on the local file system. HDF5 files are read in place (slice by slice);
-   * {@code hdf5Dataset} names the dataset (null: the file's only dataset) and is ignored otherwise.
+   * {@code hdf5Dataset} names the dataset (null or empty: the file's only dataset) and is ignored
+   * for other formats.
    */
   public static VolumeReader open(Path path, String hdf5Dataset) {
-    ImageFormat format = sniff(path);
-    if (format == ImageFormat.HDF5) {
-      return Hdf5VolumeReader.open(path, hdf5Dataset);
+    SeekableByteChannel ch;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new BadInput(path + ": no such file");
+    } catch (IOException e) {
+      throw new BadInput(path + ": cannot be read (" + e.getMessage() + ")", e);
     }
-    return new ImageIoVolumeReader(path.toString(), format, readAll(path));
+    return open(path.toString(), ch, hdf5Dataset);
   }
 
-  /** Opens an image held in memory (as fetched from a Hadoop file system). */
+  /** Opens an image held in memory. */
   public static VolumeReader open(String name, byte[] bytes, String hdf5Dataset) {
-    ImageFormat format = sniff(name, bytes);
-    if (format == ImageFormat.HDF5) {
-      return Hdf5VolumeReader.open(name, bytes, hdf5Dataset);
+    return open(name, new ByteArrayChannel(bytes), hdf5Dataset);
+  }
+
+  /**
+   * Opens any seekable source (a local file, a Hadoop stream, bytes). The reader owns the channel
+   * and closes it; only headers are read until a slice is asked for.
+   */
+  public static VolumeReader open(String name, SeekableByteChannel channel, String hdf5Dataset) {
+    try {
+      ImageFormat format = sniff(name, head(name, channel));
+      return format == ImageFormat.HDF5 ? Hdf5VolumeReader.open(name, channel, hdf5Dataset)
+          : new ImageIoVolumeReader(name, format, channel);
+    } catch (RuntimeException e) {
+      closeQuietly(channel);
+      throw e;
     }
-    return new ImageIoVolumeReader(name, format, bytes);
   }
 
   /** Reads a file that must hold exactly one 2-D image (a PNG, or a single-page TIFF). */
   public static IntImage readSingle(String name, byte[] bytes) {
-    try (VolumeReader r = open(name, bytes, null)) {
-      if (r.depth() != 1) {
-        throw new BadInput(name + ": holds " + r.depth() + " slices where one image was expected");
-      }
-      return r.slice(0);
-    }
+    return single(open(name, bytes, null));
   }
 
   /** Reads a local file that must hold exactly one 2-D image. */
   public static IntImage readSingle(Path path) {
-    return readSingle(path.toString(), readAll(path));
+    return single(open(path, null));
+  }
+
+  /** Reads the only slice of {@code reader} and closes it. */
+  public static IntImage single(VolumeReader reader) {
+    try (VolumeReader r = reader) {
+      if (r.depth() != 1) {
+        throw new BadInput(r.name() + ": holds " + r.depth() + " slices where one image was expected");
+      }
+      return r.slice(0);
+    }
   }
 
   /** The format of {@code bytes}, or a {@link BadInput} naming the file when it is empty or unknown. */
@@ -76,26 +101,24 @@ public final class ImageReaders {
     return f;
   }
 
-  private static ImageFormat sniff(Path path) {
-    byte[] head = new byte[8];
-    int n;
-    try (var in = Files.newInputStream(path)) {
-      n = in.readNBytes(head, 0, head.length);
-    } catch (NoSuchFileException e) {
-      throw new BadInput(path + ": no such file");
+  private static byte[] head(String name, SeekableByteChannel ch) {
+    try {
+      ByteBuffer buf = ByteBuffer.allocate(8);
+      while (buf.hasRemaining() && ch.read(buf) > 0) {
+        // fill up to 8 bytes or the end of the file
+      }
+      ch.position(0);
+      return Arrays.copyOf(buf.array(), buf.position());
     } catch (IOException e) {
-      throw new BadInput(path + ": cannot be read (" + e.getMessage() + ")", e);
+      throw new BadInput(name + ": cannot be read (" + e.getMessage() + ")", e);
     }
-    return sniff(path.toString(), Arrays.copyOf(head, n));
   }
 
-  private static byte[] readAll(Path path) {
+  private static void closeQuietly(SeekableByteChannel ch) {
     try {
-      return Files.readAllBytes(path);
-    } catch (NoSuchFileException e) {
-      throw new BadInput(path + ": no such file");
-    } catch (IOException e) {
-      throw new BadInput(path + ": cannot be read (" + e.getMessage() + ")", e);
+      ch.close();
+    } catch (IOException ignored) {
+      // nothing was written
     }
   }
 

@@ -1,0 +1,104 @@
+package org.promptdas.jobs;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.promptdas.core.config.ConfigLoader;
+import org.promptdas.core.config.Param;
+import org.promptdas.core.config.Settings;
+import org.promptdas.jobs.fs.HadoopConf;
+import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.spark.Sparks;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Option;
+
+/**
+ * The shape every stage shares: configuration (defaults &lt; --config files &lt; --set overrides &lt;
+ * the stage's own options), validation of every parameter and then of every input before the first
+ * Spark job, the Spark session, and the run. Subclasses declare their parameters, map their
+ * options to keys, check their inputs ({@link #validate}) and do the work ({@link #execute}).
+ */
+public abstract class StageCommand implements Callable<Integer> {
+  protected final Logger log = LoggerFactory.getLogger(getClass());
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+      description = "HOCON configuration file(s) layered over the defaults (later files win).")
+  List<Path> configFiles = new ArrayList<>();
+
+  @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
+      description = "Override one key (the 'prompt-das.' prefix is optional), e.g. tile.crop=256.")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master when not under spark-submit (default local[*]).")
+  String master;
+
+  @Option(names = "--overwrite", description = "Replace an existing output (at commit, not before).")
+  boolean overwrite;
+
+  /** The stage's name, as on the command line. */
+  protected abstract String stage();
+
+  /** Every parameter the stage reads (validated before anything runs). */
+  protected abstract List<Param<?>> params();
+
+  /** Adds KEY=VALUE overrides for the stage's own command-line options. */
+  protected void addOptionOverrides(List<String> overrides) {}
+
+  /** Checks inputs and outputs (existence, pairing, sizes) without writing anything. */
+  protected abstract void validate(Context ctx);
+
+  /** Runs the stage's Spark jobs and commits its output. */
+  protected abstract void execute(Context ctx);
+
+  /** What a running stage works with. */
+  public record Context(Config config, Settings settings, SparkSession spark, HadoopFiles files) {
+    public <T> T get(Param<T> p) {
+      return settings.get(p);
+    }
+
+    public boolean overwrite() {
+      return config.getBoolean("prompt-das.overwrite");
+    }
+  }
+
+  /** Loads and validates the configuration (no Spark, no I/O): usable by tests and dry runs. */
+  public Settings settings(Config config) {
+    return Settings.of(config, params());
+  }
+
+  public Config config() {
+    List<String> overrides = new ArrayList<>(sets);
+    if (master != null) {
+      overrides.add("spark.master=\"" + master + "\"");
+    }
+    if (overwrite) {
+      overrides.add("overwrite=true");
+    }
+    addOptionOverrides(overrides);
+    return ConfigLoader.load(configFiles, overrides);
+  }
+
+  @Override
+  public Integer call() {
+    Config config = config();
+    Settings settings = settings(config);
+    SparkSession spark = Sparks.session(config, stage());
+    HadoopFiles files = new HadoopFiles(new HadoopConf(spark.sparkContext().hadoopConfiguration()));
+    Context ctx = new Context(config, settings, spark, files);
+    long t0 = System.nanoTime();
+    validate(ctx);
+    execute(ctx);
+    log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));
+    return 0;
+  }
+
+  /** Quotes a command-line value as a HOCON string. */
+  protected static String quoted(String v) {
+    return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+}

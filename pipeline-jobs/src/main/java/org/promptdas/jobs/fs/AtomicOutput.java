@@ -1,0 +1,81 @@
+package org.promptdas.jobs.fs;
+
+import java.util.UUID;
+import org.apache.hadoop.fs.Path;
+import org.promptdas.core.PromptDasException.BadConfig;
+
+/**
+ * An output folder that appears complete or not at all. Everything is written under a hidden
+ * temporary sibling ({@code .NAME.tmp-UUID}); {@link #commit()} renames it into place (one rename:
+ * atomic on HDFS and local disks; on object stores such as S3A a rename is a copy, so a reader may
+ * briefly see a partial folder there). {@link #abort()} deletes it. An existing output is refused
+ * at {@link #begin} unless overwriting was asked for, in which case it is replaced only at commit,
+ * so a failed rerun never destroys the previous result.
+ *
+ * <pre>{@code
+ * AtomicOutput out = AtomicOutput.begin(files, files.qualify("results/eval"), false);
+ * try { files.write(new Path(out.temp(), "metrics.json"), bytes); out.commit(); }
+ * catch (RuntimeException e) { out.abort(); throw e; }
+ * }</pre>
+ */
+public final class AtomicOutput {
+  private final HadoopFiles files;
+  private final Path target;
+  private final Path temp;
+  private final boolean overwrite;
+
+  private AtomicOutput(HadoopFiles files, Path target, Path temp, boolean overwrite) {
+    this.files = files;
+    this.target = target;
+    this.temp = temp;
+    this.overwrite = overwrite;
+  }
+
+  /** Checks the target (without writing anything) and reserves a temporary folder name. */
+  public static AtomicOutput begin(HadoopFiles files, Path target, boolean overwrite) {
+    check(files, target, overwrite);
+    Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+    return new AtomicOutput(files, target, temp, overwrite);
+  }
+
+  /** The validation half of {@link #begin}, for checks before any work starts. */
+  public static void check(HadoopFiles files, Path target, boolean overwrite) {
+    if (target.getParent() == null) {
+      throw new BadConfig(target + ": cannot write to the root of a file system");
+    }
+    if (files.exists(target) && !overwrite) {
+      throw new BadConfig(target + ": output already exists (choose another path, delete it, or "
+          + "set overwrite = true / --overwrite)");
+    }
+  }
+
+  public Path target() {
+    return target;
+  }
+
+  /** The temporary folder to write into. */
+  public Path temp() {
+    return temp;
+  }
+
+  /** Moves the temporary folder into place, replacing an older output only now. */
+  public void commit() {
+    if (files.exists(target)) {
+      if (!overwrite) {
+        throw new BadConfig(target + ": output appeared while this job ran; result left in " + temp);
+      }
+      files.delete(target);
+    }
+    files.mkdirs(target.getParent());
+    files.rename(temp, target);
+  }
+
+  /** Deletes whatever was written; never throws. */
+  public void abort() {
+    try {
+      files.delete(temp);
+    } catch (RuntimeException ignored) {
+      // best effort: the temporary folder is hidden and named as such
+    }
+  }
+}

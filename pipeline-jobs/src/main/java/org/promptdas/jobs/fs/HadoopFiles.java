@@ -1,0 +1,140 @@
+package org.promptdas.jobs.fs;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.promptdas.core.PromptDasException;
+import org.promptdas.core.PromptDasException.BadInput;
+
+/**
+ * File access on any Hadoop file system ({@code file:}, {@code hdfs:}, {@code s3a:}, plain local
+ * paths) with the project's error policy: a missing or unreadable file is a {@link BadInput} that
+ * names it. Serializable, so tasks can carry it; thread-safe (Hadoop caches file systems).
+ */
+public final class HadoopFiles implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private final HadoopConf conf;
+
+  public HadoopFiles(HadoopConf conf) {
+    this.conf = conf;
+  }
+
+  public FileSystem fs(Path p) {
+    try {
+      return p.getFileSystem(conf.get());
+    } catch (IOException e) {
+      throw new BadInput(p + ": no file system for this path (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public boolean exists(Path p) {
+    try {
+      return fs(p).exists(p);
+    } catch (IOException e) {
+      throw new BadInput(p + ": cannot be checked (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public boolean isDirectory(Path p) {
+    try {
+      return fs(p).getFileStatus(p).isDirectory();
+    } catch (FileNotFoundException e) {
+      return false;
+    } catch (IOException e) {
+      throw new BadInput(p + ": cannot be checked (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Files (not folders, not hidden) directly in {@code dir} whose names pass, sorted by name. */
+  public List<Path> list(Path dir, Predicate<String> nameFilter) {
+    FileStatus[] st;
+    try {
+      st = fs(dir).listStatus(dir);
+    } catch (FileNotFoundException e) {
+      throw new BadInput(dir + ": no such folder");
+    } catch (IOException e) {
+      throw new BadInput(dir + ": cannot be listed (" + e.getMessage() + ")", e);
+    }
+    List<Path> out = new ArrayList<>();
+    Arrays.sort(st, Comparator.comparing(s -> s.getPath().getName()));
+    for (FileStatus s : st) {
+      String n = s.getPath().getName();
+      if (s.isFile() && !n.startsWith(".") && !n.startsWith("_") && nameFilter.test(n)) {
+        out.add(s.getPath());
+      }
+    }
+    return out;
+  }
+
+  public byte[] read(Path p) {
+    try (InputStream in = fs(p).open(p)) {
+      return in.readAllBytes();
+    } catch (FileNotFoundException e) {
+      throw new BadInput(p + ": no such file");
+    } catch (IOException e) {
+      throw new BadInput(p + ": cannot be read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Opens a stream (for header-only reads); the caller closes it. */
+  public InputStream open(Path p) {
+    try {
+      return fs(p).open(p);
+    } catch (FileNotFoundException e) {
+      throw new BadInput(p + ": no such file");
+    } catch (IOException e) {
+      throw new BadInput(p + ": cannot be read (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Writes a whole file (inside an {@link AtomicOutput}'s temporary folder). */
+  public void write(Path p, byte[] bytes) {
+    try (OutputStream out = fs(p).create(p, true)) {
+      out.write(bytes);
+    } catch (IOException e) {
+      throw new PromptDasException(p + ": cannot be written (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public void mkdirs(Path p) {
+    try {
+      fs(p).mkdirs(p);
+    } catch (IOException e) {
+      throw new PromptDasException(p + ": cannot be created (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public void delete(Path p) {
+    try {
+      fs(p).delete(p, true);
+    } catch (IOException e) {
+      throw new PromptDasException(p + ": cannot be deleted (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public void rename(Path from, Path to) {
+    try {
+      if (!fs(from).rename(from, to)) {
+        throw new PromptDasException("cannot rename " + from + " to " + to);
+      }
+    } catch (IOException e) {
+      throw new PromptDasException("cannot rename " + from + " to " + to + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** A fully qualified form of a user path (relative local paths become absolute file: URIs). */
+  public Path qualify(String path) {
+    Path p = new Path(path);
+    return fs(p).makeQualified(p);
+  }
+}
