@@ -86,15 +86,23 @@ public abstract class StageCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Config config = config();
+    settings(config); // every parameter is checked before Spark starts
+    runWith(config, Sparks.session(config, stage()));
+    return 0;
+  }
+
+  /**
+   * Validates and runs this stage with a given configuration in an existing session (how
+   * {@code demo} and {@code sweep} chain stages).
+   */
+  public void runWith(Config config, SparkSession spark) {
     Settings settings = settings(config);
-    SparkSession spark = Sparks.session(config, stage());
     HadoopFiles files = new HadoopFiles(new HadoopConf(spark.sparkContext().hadoopConfiguration()));
     Context ctx = new Context(config, settings, spark, files);
     long t0 = System.nanoTime();
     validate(ctx);
     execute(ctx);
     log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));
-    return 0;
   }
 
   /** Quotes a command-line value as a HOCON string. */

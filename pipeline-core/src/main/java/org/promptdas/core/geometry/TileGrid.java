@@ -15,7 +15,8 @@ import org.promptdas.core.PromptDasException.BadInput;
  * {@link SmallSlicePolicy#PAD}, covered by one window at 0 that reaches past the edge (the crop is
  * padded by {@link Crops}).
  */
-public final class TileGrid {
+public final class TileGrid implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   /** What to do with a slice smaller than a crop. */
   public enum SmallSlicePolicy {
     /** Refuse with an error naming the slice. */

@@ -23,7 +23,8 @@ import org.promptdas.core.labels.Instances;
  * the two agree to 1e-9. Cost: three passes over the pixels and a sort of the overlapping pairs;
  * no loop over instance pairs. Thread-safe (immutable settings).
  */
-public final class Scorer {
+public final class Scorer implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private final Protocol protocol;
   private final int minSize;
 

@@ -12,17 +12,21 @@ import org.promptdas.core.PromptDasException.BadConfig;
  * at {@link #begin} unless overwriting was asked for, in which case it is replaced only at commit,
  * so a failed rerun never destroys the previous result.
  *
+ * <p>{@link #close()} aborts unless the output was committed, so try-with-resources cleans up on
+ * every failure, checked Spark exceptions included:
  * <pre>{@code
- * AtomicOutput out = AtomicOutput.begin(files, files.qualify("results/eval"), false);
- * try { files.write(new Path(out.temp(), "metrics.json"), bytes); out.commit(); }
- * catch (RuntimeException e) { out.abort(); throw e; }
+ * try (AtomicOutput out = AtomicOutput.begin(files, files.qualify("results/eval"), false)) {
+ *   files.write(new Path(out.temp(), "metrics.json"), bytes);
+ *   out.commit();
+ * }
  * }</pre>
  */
-public final class AtomicOutput {
+public final class AtomicOutput implements AutoCloseable {
   private final HadoopFiles files;
   private final Path target;
   private final Path temp;
   private final boolean overwrite;
+  private boolean committed;
 
   private AtomicOutput(HadoopFiles files, Path target, Path temp, boolean overwrite) {
     this.files = files;
@@ -68,10 +72,15 @@ public final class AtomicOutput {
     }
     files.mkdirs(target.getParent());
     files.rename(temp, target);
+    committed = true;
   }
 
-  /** Deletes whatever was written; never throws. */
-  public void abort() {
+  /** Deletes whatever was written unless committed; never throws. */
+  @Override
+  public void close() {
+    if (committed) {
+      return;
+    }
     try {
       files.delete(temp);
     } catch (RuntimeException ignored) {

@@ -3,6 +3,8 @@ package org.promptdas.jobs.fs;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import org.promptdas.core.io.ImageReaders;
+import org.promptdas.core.io.VolumeReader;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -29,9 +31,15 @@ public final class HadoopFiles implements Serializable {
     this.conf = conf;
   }
 
+  /**
+   * The file system of {@code p}. Client-side checksum sidecars ({@code .name.crc}) are switched
+   * off: outputs are meant for people and other tools, and HDFS keeps its own block checksums.
+   */
   public FileSystem fs(Path p) {
     try {
-      return p.getFileSystem(conf.get());
+      FileSystem fs = p.getFileSystem(conf.get());
+      fs.setWriteChecksum(false);
+      return fs;
     } catch (IOException e) {
       throw new BadInput(p + ": no file system for this path (" + e.getMessage() + ")", e);
     }
@@ -86,10 +94,15 @@ public final class HadoopFiles implements Serializable {
     }
   }
 
-  /** Opens a stream (for header-only reads); the caller closes it. */
-  public InputStream open(Path p) {
+  /**
+   * Opens an image, stack or volume for slice-by-slice reading (only headers are read until a
+   * slice is asked for); the caller closes the reader.
+   */
+  public VolumeReader openVolume(Path p, String hdf5Dataset) {
     try {
-      return fs(p).open(p);
+      FileSystem fs = fs(p);
+      long size = fs.getFileStatus(p).getLen();
+      return ImageReaders.open(p.toString(), new HadoopChannel(fs.open(p), size), hdf5Dataset);
     } catch (FileNotFoundException e) {
       throw new BadInput(p + ": no such file");
     } catch (IOException e) {

@@ -72,23 +72,18 @@ public final class SynthStage extends StageCommand {
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
-    AtomicOutput out = AtomicOutput.begin(files, files.qualify(ctx.get(OUT)), ctx.overwrite());
-    try {
+    try (AtomicOutput out = AtomicOutput.begin(files, files.qualify(ctx.get(OUT)), ctx.overwrite())) {
       generate(ctx, out.temp().toString());
       out.commit();
-    } catch (RuntimeException e) {
-      out.abort();
-      throw e;
+      log.info("synth: {} slices per domain {} -> {}", ctx.get(SLICES), ctx.get(DOMAINS), out.target());
     }
-    log.info("synth: {} slices per domain {} -> {}", ctx.get(SLICES), ctx.get(DOMAINS), out.target());
   }
 
   private void generate(Context ctx, String dir) {
     List<String[]> tasks = new ArrayList<>();
-    List<String> domains = ctx.get(DOMAINS);
-    for (int d = 0; d < domains.size(); d++) {
+    for (String domain : ctx.get(DOMAINS)) {
       for (int i = 0; i < ctx.get(SLICES); i++) {
-        tasks.add(new String[] {domains.get(d), Integer.toString(i), Integer.toString(d)});
+        tasks.add(new String[] {domain, Integer.toString(i)});
       }
     }
     int w = ctx.get(WIDTH);
@@ -99,15 +94,15 @@ public final class SynthStage extends StageCommand {
         .foreach(t -> {
           Domain domain = Domain.named(t[0]);
           int i = Integer.parseInt(t[1]);
-          SynthEm.Sample s = SynthEm.generate(domain, w, h, sliceSeed(seed, Integer.parseInt(t[2]), i));
+          SynthEm.Sample s = SynthEm.generate(domain, w, h, sliceSeed(seed, domain.name(), i));
           String name = String.format("%s_%04d.png", domain.name(), i);
           files.write(new Path(dir + "/" + domain.name() + "/img/" + name), PngWriter.grey8(s.image()));
           files.write(new Path(dir + "/" + domain.name() + "/lab/" + name), PngWriter.grey16(s.labels()));
         });
   }
 
-  /** The seed of slice {@code i} of the {@code d}-th domain. */
-  static long sliceSeed(long seed, int d, int i) {
-    return seed * 1_000_003L + d * 7_919L + i;
+  /** The seed of slice {@code i} of a domain: independent of which other domains are generated. */
+  static long sliceSeed(long seed, String domain, int i) {
+    return seed * 1_000_003L + domain.hashCode() * 7_919L + i;
   }
 }
