@@ -4,7 +4,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,10 +45,13 @@ public final class ConfigLoader {
         errors.add("override '" + o + "' is not key=value");
         continue;
       }
-      String key = o.substring(0, eq).trim();
-      String full = key.startsWith(ROOT + ".") ? key : ROOT + "." + key;
       try {
-        merged = ConfigFactory.parseString(quoteKey(full) + " = " + o.substring(eq + 1)).withFallback(merged);
+        List<String> path = new ArrayList<>(ConfigUtil.splitPath(o.substring(0, eq).trim()));
+        if (!path.get(0).equals(ROOT)) {
+          path.add(0, ROOT);
+        }
+        merged = ConfigFactory.parseString(ConfigUtil.joinPath(path) + " = " + o.substring(eq + 1))
+            .withFallback(merged);
       } catch (ConfigException e) {
         errors.add("override '" + o + "' is not valid HOCON: " + e.getMessage());
       }
@@ -77,17 +82,6 @@ public final class ConfigLoader {
     return resolved;
   }
 
-  private static String quoteKey(String dotted) {
-    StringBuilder s = new StringBuilder();
-    for (String part : dotted.split("\\.")) {
-      if (s.length() > 0) {
-        s.append('.');
-      }
-      s.append('"').append(part.trim()).append('"');
-    }
-    return s.toString();
-  }
-
   private static void checkKnownKeys(Config given, Config defaults) {
     if (!given.hasPath(ROOT)) {
       return;
@@ -107,29 +101,31 @@ public final class ConfigLoader {
 
   /** Sections whose defaults are an empty object accept any key (e.g. extra Spark settings). */
   private static boolean underOpenSection(String key, Config defaults) {
-    String k = key;
-    while (k.contains(".")) {
-      k = k.substring(0, k.lastIndexOf('.'));
-      if (defaults.hasPath(k) && defaults.getValue(k).valueType()
-          == com.typesafe.config.ConfigValueType.OBJECT && defaults.getConfig(k).isEmpty()) {
-        return true;
+    List<String> parts = ConfigUtil.splitPath(key);
+    for (int n = parts.size() - 1; n > 0; n--) {
+      String prefix = ConfigUtil.joinPath(parts.subList(0, n));
+      if (defaults.hasPath(prefix)) {
+        return defaults.getValue(prefix).valueType() == ConfigValueType.OBJECT
+            && defaults.getConfig(prefix).isEmpty();
       }
     }
     return false;
   }
 
+  /** A "did you mean" hint: the closest known key by edit distance, or one that extends/prefixes it. */
   private static String nearest(String key, Config defaults) {
     String best = null;
     int bestD = Integer.MAX_VALUE;
     for (Map.Entry<String, ConfigValue> e : defaults.getConfig(ROOT).entrySet()) {
       String cand = ROOT + "." + e.getKey();
       int d = distance(key, cand);
-      if (d < bestD) {
+      boolean related = d <= 3 || key.startsWith(cand) || cand.startsWith(key);
+      if (related && d < bestD) {
         bestD = d;
         best = cand;
       }
     }
-    return best != null && bestD <= 3 ? " (did you mean " + best + "?)" : "";
+    return best != null ? " (did you mean " + best + "?)" : "";
   }
 
   private static int distance(String a, String b) {

@@ -224,7 +224,7 @@ public final class TileStage extends StageCommand {
           }
         }
         return RowFactory.create(volume, index, ref.name(), w.y(), w.x(), w.height(), w.width(),
-            img, lab, inside);
+            img, lab, inside == null ? null : scala.collection.JavaConverters.asScalaBuffer(inside));
       }
     };
   }

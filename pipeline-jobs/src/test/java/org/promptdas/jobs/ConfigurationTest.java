@@ -1,0 +1,91 @@
+package org.promptdas.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.promptdas.core.PromptDasException.BadConfig;
+import org.promptdas.core.config.ConfigLoader;
+import org.promptdas.core.config.Param;
+import org.promptdas.jobs.stages.DemoStage;
+import org.promptdas.jobs.stages.EvaluateStage;
+import org.promptdas.jobs.stages.SynthStage;
+import org.promptdas.jobs.stages.TileStage;
+
+class ConfigurationTest {
+  private static final List<Class<?>> STAGES =
+      List.of(SynthStage.class, TileStage.class, EvaluateStage.class, DemoStage.class);
+
+  static List<Param<?>> declared() throws Exception {
+    List<Param<?>> out = new ArrayList<>();
+    for (Class<?> c : STAGES) {
+      for (Field f : c.getFields()) {
+        if (Modifier.isStatic(f.getModifiers()) && Param.class.isAssignableFrom(f.getType())) {
+          out.add((Param<?>) f.get(null));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void everyParameterHasADocumentedDefaultAndEveryDefaultAParameter() throws Exception {
+    Config defaults = ConfigLoader.defaults();
+    Set<String> declared = new TreeSet<>();
+    for (Param<?> p : declared()) {
+      assertTrue(defaults.hasPath(p.path()), p.path() + " has no default in conf/application.conf");
+      assertFalse(p.doc().isBlank(), p.path() + " has no doc");
+      declared.add(p.path());
+    }
+    Set<String> stageKeys = new TreeSet<>();
+    for (String section : List.of("synth", "tile", "evaluate", "demo")) {
+      defaults.getConfig("prompt-das." + section).entrySet()
+          .forEach(e -> stageKeys.add("prompt-das." + section + "." + e.getKey()));
+    }
+    stageKeys.removeAll(declared);
+    assertEquals(Set.of(), stageKeys, "defaults that no stage reads");
+  }
+
+  @Test
+  void overridesWinOverFilesWhichWinOverDefaults(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("exp.conf");
+    Files.writeString(f, "prompt-das.tile { crop = 256, stride = 128 }\n");
+    Config c = ConfigLoader.load(List.of(f), List.of("tile.stride=64"));
+    assertEquals(256, c.getInt("prompt-das.tile.crop"));
+    assertEquals(64, c.getInt("prompt-das.tile.stride"));
+    assertEquals(15, c.getInt("prompt-das.evaluate.min-size"));
+  }
+
+  @Test
+  void typosAndBadValuesAreReportedTogetherWithTheirKeys() {
+    BadConfig typo = assertThrows(BadConfig.class,
+        () -> ConfigLoader.load(List.of(), List.of("tile.crop-size=3")));
+    assertTrue(typo.getMessage().contains("unknown key prompt-das.tile.crop-size"), typo.getMessage());
+    assertTrue(typo.getMessage().contains("did you mean prompt-das.tile.crop"), typo.getMessage());
+    Config bad = ConfigLoader.load(List.of(), List.of("tile.crop=0", "tile.small-slices=maybe"));
+    BadConfig e = assertThrows(BadConfig.class, () -> new TileStage().settings(bad));
+    assertTrue(e.getMessage().contains("prompt-das.tile.crop = 0 is invalid"), e.getMessage());
+    assertTrue(e.getMessage().contains("prompt-das.tile.small-slices = \"maybe\""), e.getMessage());
+    assertTrue(e.getMessage().contains("prompt-das.tile.images"), "required inputs are listed too");
+    assertThrows(BadConfig.class, () -> ConfigLoader.load(List.of(Path.of("/no/such.conf")), List.of()));
+  }
+
+  @Test
+  void sparkPassThroughSectionAcceptsAnyKey() {
+    Config c = ConfigLoader.load(List.of(), List.of("spark.conf.\"spark.sql.shuffle.partitions\"=7"));
+    assertEquals("7", c.getConfig("prompt-das.spark.conf").root().unwrapped()
+        .get("spark.sql.shuffle.partitions").toString());
+  }
+}
