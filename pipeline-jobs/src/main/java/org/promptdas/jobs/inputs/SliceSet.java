@@ -36,12 +36,21 @@ public final class SliceSet {
     return folder;
   }
 
-  /** A default volume name: the folder's or file's name without extension. */
+  /**
+   * A default volume name: the file's name without extension, or the folder's name, or its
+   * parent's when the folder has a generic name ({@code vnc/img} gives {@code vnc}).
+   */
   public String defaultVolumeName() {
-    String p = spec.contains("#") ? spec.substring(0, spec.indexOf('#')) : spec;
-    String n = new Path(p).getName();
-    int dot = n.lastIndexOf('.');
-    return dot > 0 && !folder ? n.substring(0, dot) : n;
+    Path p = new Path(spec.contains("#") ? spec.substring(0, spec.indexOf('#')) : spec);
+    String n = p.getName();
+    if (!folder) {
+      int dot = n.lastIndexOf('.');
+      return dot > 0 ? n.substring(0, dot) : n;
+    }
+    boolean generic = java.util.Set.of("img", "imgs", "image", "images", "raw", "em", "slices")
+        .contains(n.toLowerCase(java.util.Locale.ROOT));
+    return generic && p.getParent() != null && !p.getParent().getName().isEmpty()
+        ? p.getParent().getName() : n;
   }
 
   /**
