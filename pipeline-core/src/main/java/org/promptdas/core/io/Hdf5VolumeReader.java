@@ -20,14 +20,11 @@ import org.promptdas.core.image.IntImage;
  * <p>The dataset is named explicitly, or found as the only dataset in the file. Unsigned 8/16/32-bit
  * and signed integer samples are supported (negative values are refused); floats are refused.
  */
-final class Hdf5VolumeReader implements VolumeReader {
+final class Hdf5VolumeReader extends AbstractVolumeReader {
   private final String name;
   private final HdfFile file;
   private final Dataset dataset;
   private final boolean unsigned;
-  private final int depth;
-  private final int height;
-  private final int width;
 
   Hdf5VolumeReader(String fileName, HdfFile file, String datasetPath) {
     this.file = file;
@@ -42,21 +39,12 @@ final class Hdf5VolumeReader implements VolumeReader {
       }
       this.unsigned = !fp.isSigned();
       int[] dims = dataset.getDimensions();
-      if (dims.length == 2) {
-        depth = 1;
-        height = dims[0];
-        width = dims[1];
-      } else if (dims.length == 3) {
-        depth = dims[0];
-        height = dims[1];
-        width = dims[2];
-      } else {
+      if (dims.length != 2 && dims.length != 3) {
         throw new BadInput(name + ": dataset has " + dims.length
             + " dimensions; expected (y, x) or (z, y, x)");
       }
-      if (depth == 0 || height == 0 || width == 0) {
-        throw new BadInput(name + ": dataset is empty");
-      }
+      int n = dims.length;
+      describe(name, n == 2 ? 1 : dims[0], dims[n - 1], dims[n - 2]);
     } catch (RuntimeException e) {
       file.close();
       throw e instanceof BadInput b ? b : ImageReaders.corrupt(fileName, ImageFormat.HDF5, e);
@@ -113,45 +101,22 @@ final class Hdf5VolumeReader implements VolumeReader {
   }
 
   @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public int depth() {
-    return depth;
-  }
-
-  @Override
-  public int width() {
-    return width;
-  }
-
-  @Override
-  public int height() {
-    return height;
-  }
-
-  @Override
-  public IntImage slice(int z) {
-    if (z < 0 || z >= depth) {
-      throw new BadInput(name + ": slice " + z + " requested, the dataset has " + depth);
-    }
+  protected IntImage read(int z) {
     Object data;
     try {
       data = dataset.getDimensions().length == 2 ? dataset.getData()
-          : dataset.getData(new long[] {z, 0, 0}, new int[] {1, height, width});
+          : dataset.getData(new long[] {z, 0, 0}, new int[] {1, height(), width()});
     } catch (RuntimeException e) {
       throw ImageReaders.corrupt(name, ImageFormat.HDF5, e);
     }
-    int[] out = new int[width * height];
+    int[] out = new int[width() * height()];
     int[] pos = {0};
     flatten(data, out, pos);
     if (pos[0] != out.length) {
       throw new BadInput(name + ": slice " + z + " decoded to " + pos[0] + " samples, expected "
           + out.length);
     }
-    return new IntImage(width, height, out);
+    return new IntImage(width(), height(), out);
   }
 
   private void flatten(Object array, int[] out, int[] pos) {

@@ -23,14 +23,11 @@ import org.promptdas.core.image.IntImage;
  * colour palettes carry ids as indices); RGB(A) images are accepted only when every pixel is grey
  * (R = G = B). Floating-point and signed samples are refused.
  */
-final class ImageIoVolumeReader implements VolumeReader {
+final class ImageIoVolumeReader extends AbstractVolumeReader {
   private final String name;
   private final ImageFormat format;
   private final ImageReader reader;
   private final ImageInputStream stream;
-  private final int depth;
-  private final int width;
-  private final int height;
 
   ImageIoVolumeReader(String name, ImageFormat format, SeekableByteChannel channel) {
     this.name = name;
@@ -44,15 +41,8 @@ final class ImageIoVolumeReader implements VolumeReader {
       }
       r = readers.next();
       r.setInput(s, false, true);
-      this.depth = format == ImageFormat.TIFF ? r.getNumImages(true) : 1;
-      if (depth < 1) {
-        throw new BadInput(name + ": " + format + " file holds no image");
-      }
-      this.width = r.getWidth(0);
-      this.height = r.getHeight(0);
-      if (width <= 0 || height <= 0) {
-        throw new BadInput(name + ": " + format + " header gives an empty image " + width + "x" + height);
-      }
+      int depth = format == ImageFormat.TIFF ? r.getNumImages(true) : 1;
+      describe(name, depth, depth < 1 ? 1 : r.getWidth(0), depth < 1 ? 1 : r.getHeight(0));
     } catch (IOException | RuntimeException e) {
       closeQuietly(r, s);
       throw e instanceof BadInput b ? b : ImageReaders.corrupt(name, format, e);
@@ -62,39 +52,16 @@ final class ImageIoVolumeReader implements VolumeReader {
   }
 
   @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public int depth() {
-    return depth;
-  }
-
-  @Override
-  public int width() {
-    return width;
-  }
-
-  @Override
-  public int height() {
-    return height;
-  }
-
-  @Override
-  public IntImage slice(int z) {
-    if (z < 0 || z >= depth) {
-      throw new BadInput(name + ": slice " + z + " requested, the file has " + depth);
-    }
+  protected IntImage read(int z) {
     BufferedImage img;
     try {
       img = reader.read(z);
     } catch (IOException | RuntimeException e) {
       throw ImageReaders.corrupt(name, format, e);
     }
-    if (img.getWidth() != width || img.getHeight() != height) {
+    if (img.getWidth() != width() || img.getHeight() != height()) {
       throw new BadInput(name + ": page " + z + " is " + img.getWidth() + "x" + img.getHeight()
-          + ", the first page is " + width + "x" + height + " (pages of a stack must match)");
+          + ", the first page is " + width() + "x" + height() + " (pages of a stack must match)");
     }
     return toIntImage(img);
   }

@@ -225,26 +225,25 @@ public final class SynthEm {
   }
 
   private static double[] boxBlur(double[] src, int w, int h, int r) {
-    double[] tmp = new double[src.length];
+    return blurPass(blurPass(src, w, h, r, 1, w), h, w, r, w, 1);
+  }
+
+  /**
+   * One 1-D box-filter pass over {@code lines} lines of {@code n} samples: sample k of line l is at
+   * {@code l * lineStride + k * step} (rows: step 1, stride w; columns: step w, stride 1).
+   */
+  private static double[] blurPass(double[] src, int n, int lines, int r, int step, int lineStride) {
     double[] out = new double[src.length];
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
+    for (int l = 0; l < lines; l++) {
+      int base = l * lineStride;
+      for (int k = 0; k < n; k++) {
         double s = 0;
-        int n = 0;
-        for (int k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++, n++) {
-          s += src[y * w + k];
+        int lo = Math.max(0, k - r);
+        int hi = Math.min(n - 1, k + r);
+        for (int j = lo; j <= hi; j++) {
+          s += src[base + j * step];
         }
-        tmp[y * w + x] = s / n;
-      }
-    }
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        double s = 0;
-        int n = 0;
-        for (int k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++, n++) {
-          s += tmp[k * w + x];
-        }
-        out[y * w + x] = s / n;
+        out[base + k * step] = s / (hi - lo + 1);
       }
     }
     return out;
