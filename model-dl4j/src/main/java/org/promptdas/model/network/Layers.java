@@ -1,0 +1,109 @@
+package org.promptdas.model.network;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.enums.WeightsFormat;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+
+/**
+ * The building blocks of the graph, each written with ops whose gradients work in SameDiff M2.1:
+ * linear layers as {@code mmul + add} (not {@code xw_plus_b}), layer and group norms by hand
+ * (ND4J's layer norm has a fixed epsilon), exact erf GELU, attention as batched matmuls and a
+ * softmax over the last axis, transposed 2x2 convolutions as one matmul, resampling as fixed
+ * matrices. Row-major token matrices are [rows, features]. Not thread-safe (it appends to a graph).
+ */
+final class Layers {
+  private final SameDiff sd;
+  private final Variables vars;
+
+  Layers(SameDiff sd, Variables vars) {
+    this.sd = sd;
+    this.vars = vars;
+  }
+
+  /** x [rows, in] -> [rows, out] with the PyTorch Linear {@code name} ([out, in] weight). */
+  SDVariable linear(SDVariable x, String name) {
+    return sd.mmul(x, vars.get(name + ".weight"), false, true, false).add(vars.get(name + ".bias"));
+  }
+
+  /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
+  SDVariable layerNorm(SDVariable x, String name, double eps) {
+    return normalize(x, eps).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
+  }
+
+  /** (x - mean) / sqrt(var + eps) over the last axis of a 2-D matrix. */
+  SDVariable normalize(SDVariable x, double eps) {
+    SDVariable centred = x.sub(sd.mean(x, true, 1));
+    SDVariable var = sd.mean(sd.math.square(centred), true, 1);
+    return centred.mul(sd.math.rsqrt(var.add(eps)));
+  }
+
+  /** GELU with the exact error function, as PyTorch's default. */
+  SDVariable gelu(SDVariable x) {
+    return x.mul(0.5).mul(sd.math.erf(x.mul(1 / Math.sqrt(2))).add(1.0));
+  }
+
+  SDVariable relu(SDVariable x) {
+    return sd.nn.relu(x, 0);
+  }
+
+  /**
+   * Multi-head attention on already projected q [b, nq, dim], k, v [b, nk, dim]: heads split,
+   * q scaled by head_dim^-0.5, optional additive mask [b, 1, nq or 1, nk], softmax over keys.
+   * Returns [b * nq, dim].
+   */
+  SDVariable heads(SDVariable q, SDVariable k, SDVariable v, int b, int nq, int nk, int dim,
+      int heads, SDVariable mask) {
+    int hd = dim / heads;
+    SDVariable qh = sd.permute(sd.reshape(q, b, nq, heads, hd), 0, 2, 1, 3).mul(Math.pow(hd, -0.5));
+    SDVariable kh = sd.permute(sd.reshape(k, b, nk, heads, hd), 0, 2, 1, 3);
+    SDVariable vh = sd.permute(sd.reshape(v, b, nk, heads, hd), 0, 2, 1, 3);
+    SDVariable scores = sd.mmul(qh, kh, false, true, false);
+    if (mask != null) {
+      scores = scores.add(mask);
+    }
+    SDVariable out = sd.mmul(sd.nn.softmax(scores, 3), vh);
+    return sd.reshape(sd.permute(out, 0, 2, 1, 3), (long) b * nq, dim);
+  }
+
+  /** 3x3 (or 1x1) convolution, NCHW, padding keeps the size; PyTorch weights held as YXIO. */
+  SDVariable conv(SDVariable x, String name, int kernel) {
+    Conv2DConfig cfg = Conv2DConfig.builder().kH(kernel).kW(kernel).sH(1).sW(1)
+        .pH(kernel / 2).pW(kernel / 2).dH(1).dW(1).dataFormat("NCHW")
+        .weightsFormat(WeightsFormat.YXIO).build();
+    return sd.cnn.conv2d(x, vars.get(name + ".weight"), vars.get(name + ".bias"), cfg);
+  }
+
+  /** ConvTranspose2d(kernel 2, stride 2) of x [b, cin, n, n] with weight [cin, cout, 2, 2]. */
+  SDVariable convTranspose2x2(SDVariable x, String name, int b, int cin, int cout, int n) {
+    SDVariable rows = sd.reshape(sd.permute(x, 0, 2, 3, 1), (long) b * n * n, cin);
+    SDVariable w = sd.reshape(vars.get(name + ".weight"), cin, (long) cout * 4);
+    SDVariable y = sd.reshape(sd.mmul(rows, w), b, n, n, cout, 2, 2);
+    y = sd.reshape(sd.permute(y, 0, 3, 1, 4, 2, 5), b, cout, 2L * n, 2L * n);
+    return y.add(sd.reshape(vars.get(name + ".bias"), 1, cout, 1, 1));
+  }
+
+  /** Channel-wise LayerNorm2d of x [b, c, n, n]. */
+  SDVariable layerNorm2d(SDVariable x, String name, int b, int c, int n, double eps) {
+    SDVariable rows = sd.reshape(sd.permute(x, 0, 2, 3, 1), (long) b * n * n, c);
+    SDVariable y = layerNorm(rows, name, eps);
+    return sd.permute(sd.reshape(y, b, n, n, c), 0, 3, 1, 2);
+  }
+
+  /** GroupNorm of x [b, c, n, n] with {@code groups} groups and a per-channel affine. */
+  SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
+    SDVariable g = normalize(sd.reshape(x, (long) b * groups, (long) (c / groups) * n * n), eps);
+    return sd.reshape(g, b, c, n, n)
+        .mul(sd.reshape(vars.get(name + ".weight"), 1, c, 1, 1))
+        .add(sd.reshape(vars.get(name + ".bias"), 1, c, 1, 1));
+  }
+
+  /** Bilinear x2 upsampling (align_corners false) of x [b, c, n, n] as two fixed matmuls. */
+  SDVariable upsample2x(SDVariable x, int b, int c, int n) {
+    SDVariable u = vars.constant("bilinear2x_" + n, Interpolation.bilinear2x(n), true);
+    SDVariable w = sd.mmul(sd.reshape(x, (long) b * c * n, n), u);                 // along x
+    w = sd.permute(sd.reshape(w, (long) b * c, n, 2L * n), 0, 2, 1);
+    SDVariable h = sd.mmul(sd.reshape(w, (long) b * c * 2 * n, n), u);             // along y
+    return sd.reshape(sd.permute(sd.reshape(h, (long) b * c, 2L * n, 2L * n), 0, 2, 1), b, c, 2L * n, 2L * n);
+  }
+}

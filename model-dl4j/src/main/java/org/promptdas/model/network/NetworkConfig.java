@@ -1,0 +1,95 @@
+package org.promptdas.model.network;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.promptdas.core.PromptDasException.BadConfig;
+
+/**
+ * Every size of the Prompt-DAS network. {@link #paper()} is the paper's configuration (DINO ViT-S/8
+ * encoder on 384x384 crops, SAM-style two-way decoder of depth 2); {@link #tiny()} is a small one
+ * for tests. Derived sizes follow the authors' network: attention inside the decoder runs on
+ * {@code embedDim / 2}, the mask upscaling has {@code embedDim / 4} then {@code embedDim / 8}
+ * channels, the hypernetwork outputs {@code embedDim / 8}.
+ *
+ * @param imageSize crop side in px (a multiple of the patch size)
+ * @param patchSize encoder patch size (8)
+ * @param embedDim encoder width, also the decoder width (384)
+ * @param depth encoder blocks (12)
+ * @param heads encoder attention heads (6)
+ * @param mlpRatio encoder MLP width / embedDim (4)
+ * @param posGrid side of the position-embedding grid stored in the weights (48 for the authors'
+ *     trained model at 384 px, 28 for DINO's released weights); always resampled to the patch grid
+ * @param decoderDepth two-way transformer layers (2)
+ * @param decoderHeads decoder attention heads (8)
+ * @param decoderMlp decoder MLP width (2048)
+ * @param detChannels detection head width (256)
+ * @param detGroups group-norm groups of the detection head (8)
+ */
+public record NetworkConfig(int imageSize, int patchSize, int embedDim, int depth, int heads,
+    int mlpRatio, int posGrid, int decoderDepth, int decoderHeads, int decoderMlp, int detChannels,
+    int detGroups) {
+
+  public NetworkConfig {
+    check(patchSize > 0 && imageSize > 0 && imageSize % patchSize == 0,
+        "imageSize " + imageSize + " must be a positive multiple of patchSize " + patchSize);
+    check(embedDim % heads == 0, "embedDim " + embedDim + " must be divisible by heads " + heads);
+    check(embedDim % 16 == 0, "embedDim " + embedDim + " must be a multiple of 16");
+    check((embedDim / 2) % decoderHeads == 0,
+        "embedDim/2 = " + embedDim / 2 + " must be divisible by decoderHeads " + decoderHeads);
+    check(detChannels % detGroups == 0, "detChannels must be divisible by detGroups");
+    check(depth >= 1 && decoderDepth >= 1 && posGrid >= 1 && mlpRatio >= 1 && decoderMlp >= 1,
+        "depths, posGrid, mlpRatio and decoderMlp must be positive");
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new BadConfig("network configuration: " + message);
+    }
+  }
+
+  /** The paper's network: ViT-S/8 on 384 px crops, position grid 48 (the authors' checkpoint). */
+  public static NetworkConfig paper() {
+    return new NetworkConfig(384, 8, 384, 12, 6, 4, 48, 2, 8, 2048, 256, 8);
+  }
+
+  /** A small network for tests: 64 px, width 64, one encoder block. */
+  public static NetworkConfig tiny() {
+    return new NetworkConfig(64, 8, 64, 1, 2, 2, 8, 2, 4, 96, 16, 4);
+  }
+
+  /** Patches per side (48 at 384 px). */
+  public int grid() {
+    return imageSize / patchSize;
+  }
+
+  /** Side of the segmentation logits (4 x grid: 192 at 384 px, half the input). */
+  public int maskSize() {
+    return 4 * grid();
+  }
+
+  public int attnDim() {
+    return embedDim / 2;
+  }
+
+  public NetworkConfig withImageSize(int size) {
+    return new NetworkConfig(size, patchSize, embedDim, depth, heads, mlpRatio, posGrid,
+        decoderDepth, decoderHeads, decoderMlp, detChannels, detGroups);
+  }
+
+  public String toJson() {
+    try {
+      return new ObjectMapper().writeValueAsString(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static NetworkConfig fromJson(String json) {
+    try {
+      return new ObjectMapper().readValue(json, NetworkConfig.class);
+    } catch (IOException e) {
+      throw new BadConfig("network configuration is not valid JSON: " + e.getMessage());
+    }
+  }
+}

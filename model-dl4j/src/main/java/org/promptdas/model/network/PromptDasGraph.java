@@ -1,0 +1,176 @@
+package org.promptdas.model.network;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Builds the Prompt-DAS forward graph for fixed sizes (batch, prompt slots, extra tokens):
+ * <ul>
+ *   <li>encoder: DINO ViT (patch embedding as a matmul, the position embedding always resampled
+ *       bicubically to the patch grid, no class token, pre-norm blocks, final norm);</li>
+ *   <li>prompt encoder: random Fourier features of (x + 0.5) / size, no label embeddings;</li>
+ *   <li>decoder: mask token then prompt tokens then extra tokens; a two-way transformer whose
+ *       first self-attention replaces the queries, masked self- and image-to-token attentions;
+ *       a token-to-image attention at the end;</li>
+ *   <li>heads: mask upscaling x4 with the hypernetwork dot product (sigmoid: {@value #SEG}),
+ *       the density head ({@value #DET}) and the contrastive MLP on every token
+ *       ({@value #CONTRAST}).</li>
+ * </ul>
+ * Placeholders: {@value #IMAGE} [b, 3, s, s] (normalised), {@value #POINTS} [b, p + e, 2] pixel
+ * (x, y), {@value #SELF_MASK} [b, 1, t, t] and {@value #KEY_MASK} [b, 1, 1, t] additive masks
+ * (0 or a large negative) from {@link TokenMasks}, t = 1 + p + e.
+ */
+public final class PromptDasGraph {
+  public static final String IMAGE = "image";
+  public static final String POINTS = "points";
+  public static final String SELF_MASK = "self_mask";
+  public static final String KEY_MASK = "key_mask";
+  public static final String SEG_LOGITS = "seg_logits";
+  public static final String SEG = "seg";
+  public static final String DET = "det";
+  public static final String CONTRAST = "contrast";
+
+  private PromptDasGraph() {}
+
+  /** A new graph with variables initialised from {@code w}, computing in {@code type}. */
+  public static SameDiff build(Weights w, int batch, int prompts, int extras, DataType type) {
+    NetworkConfig c = w.config();
+    SameDiff sd = SameDiff.create();
+    Variables v = new Variables(sd, w, type);
+    Layers l = new Layers(sd, v);
+    int b = batch;
+    int s = c.imageSize();
+    int g = c.grid();
+    int d = c.embedDim();
+    int n = g * g;
+    int t = 1 + prompts + extras;
+    SDVariable image = sd.placeHolder(IMAGE, type, b, 3, s, s);
+
+    // ---- encoder
+    int p = c.patchSize();
+    SDVariable patches = sd.reshape(sd.permute(sd.reshape(image, b, 3, g, p, g, p), 0, 2, 4, 1, 3, 5),
+        (long) b * n, 3L * p * p);
+    SDVariable x = sd.mmul(patches, sd.reshape(v.get("image_encoder.patch_embed.proj.weight"), d, 3L * p * p),
+        false, true, false).add(v.get("image_encoder.patch_embed.proj.bias"));
+    int pg = c.posGrid();
+    SDVariable pos = sd.reshape(sd.slice(v.get("image_encoder.pos_embed"), new int[] {0, 1, 0},
+        new int[] {1, pg * pg, d}), (long) pg * pg, d);
+    double[][] r = Interpolation.bicubic(pg, g, (g + 0.1) / pg);
+    pos = sd.mmul(v.constant("pos_resample", Interpolation.kron(r, r), false), pos);
+    x = sd.reshape(sd.reshape(x, b, n, d).add(pos), (long) b * n, d);
+    for (int i = 0; i < c.depth(); i++) {
+      String pre = "image_encoder.blocks." + i + ".";
+      SDVariable y = l.layerNorm(x, pre + "norm1", 1e-6);
+      SDVariable qkv = l.linear(y, pre + "attn.qkv");
+      SDVariable q = sd.reshape(sd.slice(qkv, new int[] {0, 0}, new int[] {b * n, d}), b, n, d);
+      SDVariable k = sd.reshape(sd.slice(qkv, new int[] {0, d}, new int[] {b * n, d}), b, n, d);
+      SDVariable vv = sd.reshape(sd.slice(qkv, new int[] {0, 2 * d}, new int[] {b * n, d}), b, n, d);
+      x = x.add(l.linear(l.heads(q, k, vv, b, n, n, d, c.heads(), null), pre + "attn.proj"));
+      y = l.layerNorm(x, pre + "norm2", 1e-6);
+      x = x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1")), pre + "mlp.fc2"));
+    }
+    SDVariable keys = l.layerNorm(x, "image_encoder.norm", 1e-6);            // [b*n, d]
+
+    // ---- prompt encoder and tokens
+    SDVariable gauss = v.get("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix");
+    SDVariable maskToken = sd.reshape(sd.mmul(sd.constant("ones_b", Nd4j.ones(type, b, 1)),
+        v.get("mask_decoder.mask_tokens.weight")), b, 1, d);
+    SDVariable tokens = maskToken;
+    if (t > 1) {
+      SDVariable pts = sd.placeHolder(POINTS, type, b, t - 1, 2);
+      SDVariable unit = pts.add(0.5).div(s);
+      SDVariable pe = fourier(sd, sd.reshape(unit, (long) b * (t - 1), 2), gauss);
+      tokens = sd.concat(1, maskToken, sd.reshape(pe, b, t - 1, d));
+    }
+    SDVariable tokenRows = sd.reshape(tokens, (long) b * t, d);
+    // dense positional encoding of the patch grid: same Fourier matrix, cell centres
+    INDArray centres = Nd4j.create(type, n, 2);
+    for (int yy = 0; yy < g; yy++) {
+      for (int xx = 0; xx < g; xx++) {
+        centres.putScalar(new long[] {(long) yy * g + xx, 0}, (xx + 0.5) / g);
+        centres.putScalar(new long[] {(long) yy * g + xx, 1}, (yy + 0.5) / g);
+      }
+    }
+    SDVariable keyPe = fourier(sd, sd.constant("grid_centres", centres), gauss);   // [n, d]
+    SDVariable[] copies = new SDVariable[b];
+    java.util.Arrays.fill(copies, keyPe);
+    SDVariable keyPeRows = b == 1 ? keyPe : sd.concat(0, copies);                 // [b*n, d]
+
+    // ---- two-way transformer
+    SDVariable selfMask = sd.placeHolder(SELF_MASK, type, b, 1, t, t);
+    SDVariable keyMask = sd.placeHolder(KEY_MASK, type, b, 1, 1, t);
+    SDVariable qs = tokenRows;
+    int a = c.attnDim();
+    int dh = c.decoderHeads();
+    for (int i = 0; i < c.decoderDepth(); i++) {
+      String pre = "mask_decoder.transformer.layers." + i + ".";
+      if (i == 0) {
+        qs = attention(l, sd, qs, qs, qs, pre + "self_attn", b, t, t, a, dh, selfMask);
+      } else {
+        SDVariable q = qs.add(tokenRows);
+        qs = qs.add(attention(l, sd, q, q, qs, pre + "self_attn", b, t, t, a, dh, selfMask));
+      }
+      qs = l.layerNorm(qs, pre + "norm1", 1e-5);
+      qs = qs.add(attention(l, sd, qs.add(tokenRows), keys.add(keyPeRows), keys,
+          pre + "cross_attn_token_to_image", b, t, n, a, dh, null));
+      qs = l.layerNorm(qs, pre + "norm2", 1e-5);
+      qs = l.layerNorm(qs.add(l.linear(l.relu(l.linear(qs, pre + "mlp.lin1")), pre + "mlp.lin2")),
+          pre + "norm3", 1e-5);
+      keys = keys.add(attention(l, sd, keys.add(keyPeRows), qs.add(tokenRows), qs,
+          pre + "cross_attn_image_to_token", b, n, t, a, dh, keyMask));
+      keys = l.layerNorm(keys, pre + "norm4", 1e-5);
+    }
+    qs = qs.add(attention(l, sd, qs.add(tokenRows), keys.add(keyPeRows), keys,
+        "mask_decoder.transformer.final_attn_token_to_image", b, t, n, a, dh, null));
+    qs = l.layerNorm(qs, "mask_decoder.transformer.norm_final_attn", 1e-5);
+
+    // ---- heads
+    SDVariable src = sd.permute(sd.reshape(keys, b, g, g, d), 0, 3, 1, 2);         // [b, d, g, g]
+    SDVariable u = l.convTranspose2x2(src, "mask_decoder.output_upscaling.0", b, d, d / 4, g);
+    u = l.gelu(l.layerNorm2d(u, "mask_decoder.output_upscaling.1", b, d / 4, 2 * g, 1e-6));
+    u = l.gelu(l.convTranspose2x2(u, "mask_decoder.output_upscaling.3", b, d / 4, d / 8, 2 * g));
+    int m = c.maskSize();
+    SDVariable maskOut = sd.reshape(sd.slice(sd.reshape(qs, b, t, d), new int[] {0, 0, 0},
+        new int[] {b, 1, d}), b, d);
+    SDVariable hyper = l.relu(l.linear(maskOut, "mask_decoder.output_hypernetworks_mlps.layers.0"));
+    hyper = l.relu(l.linear(hyper, "mask_decoder.output_hypernetworks_mlps.layers.1"));
+    hyper = l.linear(hyper, "mask_decoder.output_hypernetworks_mlps.layers.2");      // [b, d/8]
+    SDVariable logits = sd.mmul(sd.reshape(hyper, b, 1, d / 8), sd.reshape(u, b, d / 8, (long) m * m));
+    logits = sd.reshape(logits, b, m, m);
+    sd.updateVariableNameAndReference(logits, SEG_LOGITS);
+    sd.nn.sigmoid(SEG, logits);
+
+    int k = c.detChannels();
+    SDVariable det = l.conv(u, "mask_decoder.decode_head1.0", 3);
+    det = l.relu(l.groupNorm(det, "mask_decoder.decode_head1.1", b, k, m, c.detGroups(), 1e-5));
+    det = l.upsample2x(det, b, k, m);
+    det = l.conv(det, "mask_decoder.decode_head2.0", 3);
+    det = l.relu(l.groupNorm(det, "mask_decoder.decode_head2.1", b, k, 2 * m, c.detGroups(), 1e-5));
+    det = l.conv(det, "mask_decoder.decode_head2.3", 1);
+    sd.updateVariableNameAndReference(det, DET);
+
+    SDVariable z = l.relu(l.linear(qs, "mask_decoder.Contrast_mlp.layers.0"));
+    z = l.relu(l.linear(z, "mask_decoder.Contrast_mlp.layers.1"));
+    z = l.linear(z, "mask_decoder.Contrast_mlp.layers.2");
+    sd.updateVariableNameAndReference(sd.reshape(z, b, t, d), CONTRAST);
+    return sd;
+  }
+
+  /** sin/cos of 2 pi (2c - 1) G for coordinates c [rows, 2] in [0, 1]: [rows, d]. */
+  private static SDVariable fourier(SameDiff sd, SDVariable unit, SDVariable gauss) {
+    SDVariable proj = sd.mmul(unit.mul(2).sub(1), gauss).mul(2 * Math.PI);
+    return sd.concat(1, sd.math.sin(proj), sd.math.cos(proj));
+  }
+
+  /** SAM attention with q/k/v projections to {@code a} dims and the output projection back. */
+  private static SDVariable attention(Layers l, SameDiff sd, SDVariable q, SDVariable k,
+      SDVariable v, String name, int b, int nq, int nk, int a, int heads, SDVariable mask) {
+    SDVariable qp = sd.reshape(l.linear(q, name + ".q_proj"), b, nq, a);
+    SDVariable kp = sd.reshape(l.linear(k, name + ".k_proj"), b, nk, a);
+    SDVariable vp = sd.reshape(l.linear(v, name + ".v_proj"), b, nk, a);
+    return l.linear(l.heads(qp, kp, vp, b, nq, nk, a, heads, mask), name + ".out_proj");
+  }
+}
