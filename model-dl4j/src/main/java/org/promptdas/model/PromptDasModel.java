@@ -1,0 +1,182 @@
+package org.promptdas.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.core.image.IntImage;
+import org.promptdas.core.labels.Point;
+import org.promptdas.model.network.Interpolation;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.TokenMasks;
+import org.promptdas.model.network.Weights;
+
+/**
+ * The Prompt-DAS network ready for inference: batched forward passes with any number of prompt
+ * points per crop (zero included). Prompt slots are padded up to a multiple of
+ * {@value #PROMPT_BUCKET} and masked, so the outputs do not depend on the padding and only a few
+ * graphs are built; graphs are cached by (batch, prompt slots, extra tokens).
+ *
+ * <p>Thread-safe: forward passes are serialised (one ND4J graph executes at a time per model;
+ * run one model per executor core for parallelism). A model travels to Spark tasks as bytes
+ * ({@link ModelFile#toBytes}), never as a Java-serialised object.
+ *
+ * <pre>{@code
+ * PromptDasModel m = ModelFile.load(Path.of("model.pdas"), null);
+ * PromptDasModel.Prediction p = m.predict(List.of(crop), List.of(List.of(new Point(40, 52))));
+ * float[] probability = p.probability(0); // crop-sized, row-major
+ * }</pre>
+ */
+public final class PromptDasModel {
+  /** Prompt slots are allocated in multiples of this many. */
+  public static final int PROMPT_BUCKET = 8;
+  private static final double[] MEAN = {0.485, 0.456, 0.406};
+  private static final double[] STD = {0.229, 0.224, 0.225};
+  private static final int MAX_GRAPHS = 8;
+
+  private final Weights weights;
+  private final DataType type;
+  private final Map<String, SameDiff> graphs = new LinkedHashMap<>(16, 0.75f, true);
+
+  public PromptDasModel(Weights weights) {
+    this(weights, DataType.FLOAT);
+  }
+
+  public PromptDasModel(Weights weights, DataType type) {
+    this.weights = weights;
+    this.type = type;
+  }
+
+  public NetworkConfig config() {
+    return weights.config();
+  }
+
+  public Weights weights() {
+    return weights;
+  }
+
+  /** Raw network outputs of one batch. */
+  public record Output(INDArray segLogits, INDArray det, INDArray contrast) {}
+
+  /**
+   * One forward pass.
+   *
+   * @param image [b, 3, s, s], normalised ({@link #normalise})
+   * @param prompts per crop, its prompt points (pixel x, y), any number
+   * @param extras per crop, extra (contrastive) points appended after the prompts, or null
+   */
+  public synchronized Output forward(INDArray image, List<List<Point>> prompts, List<List<Point>> extras) {
+    int b = (int) image.size(0);
+    if (prompts.size() != b || (extras != null && extras.size() != b)) {
+      throw new IllegalArgumentException("need one prompt list (and extra list) per crop");
+    }
+    int maxPrompts = prompts.stream().mapToInt(List::size).max().orElse(0);
+    int slots = (maxPrompts + PROMPT_BUCKET - 1) / PROMPT_BUCKET * PROMPT_BUCKET;
+    int e = extras == null ? 0 : extras.stream().mapToInt(List::size).max().orElse(0);
+    if (extras != null && extras.stream().anyMatch(x -> x.size() != extras.get(0).size())) {
+      throw new IllegalArgumentException("every crop needs the same number of extra points");
+    }
+    int[] valid = prompts.stream().mapToInt(List::size).toArray();
+    SameDiff sd = graph(b, slots, e);
+    Map<String, INDArray> in = new LinkedHashMap<>();
+    in.put(PromptDasGraph.IMAGE, image.castTo(type));
+    if (slots + e > 0) {
+      INDArray pts = Nd4j.zeros(type, b, slots + e, 2);
+      for (int i = 0; i < b; i++) {
+        List<Point> all = new ArrayList<>(prompts.get(i));
+        for (int k = all.size(); k < slots; k++) {
+          all.add(new Point(0, 0)); // padding, masked out
+        }
+        if (extras != null) {
+          all.addAll(extras.get(i));
+        }
+        for (int k = 0; k < all.size(); k++) {
+          pts.putScalar(new long[] {i, k, 0}, all.get(k).x());
+          pts.putScalar(new long[] {i, k, 1}, all.get(k).y());
+        }
+      }
+      in.put(PromptDasGraph.POINTS, pts);
+    }
+    in.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, e, type));
+    in.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, e, type));
+    Map<String, INDArray> out = sd.output(in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET,
+        PromptDasGraph.CONTRAST);
+    return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(), out.get(PromptDasGraph.DET).detach(),
+        out.get(PromptDasGraph.CONTRAST).detach());
+  }
+
+  private SameDiff graph(int b, int slots, int extras) {
+    String key = b + "/" + slots + "/" + extras;
+    SameDiff sd = graphs.get(key);
+    if (sd == null) {
+      sd = PromptDasGraph.build(weights, b, slots, extras, type);
+      graphs.put(key, sd);
+      if (graphs.size() > MAX_GRAPHS) {
+        graphs.remove(graphs.keySet().iterator().next());
+      }
+    }
+    return sd;
+  }
+
+  /** Foreground probability and density map of each crop, at the crop size. */
+  public record Prediction(INDArray probability, INDArray density) {
+    public float[] probability(int i) {
+      return probability.slice(i).dup('c').data().asFloat();
+    }
+
+    public float[] density(int i) {
+      return density.slice(i).dup('c').data().asFloat();
+    }
+  }
+
+  /**
+   * Predicts a batch of crops (8- or 16-bit grey, each {@code imageSize} square). The mask logits
+   * are upsampled x2 bilinearly to the crop size before the sigmoid (as SAM post-processes masks).
+   */
+  public Prediction predict(List<IntImage> crops, List<List<Point>> prompts) {
+    Output o = forward(normalise(crops, config().imageSize()), prompts, null);
+    int m = config().maskSize();
+    INDArray u = Nd4j.createFromArray(Interpolation.bilinear2x(m)).castTo(DataType.FLOAT);
+    INDArray logits = o.segLogits().castTo(DataType.FLOAT);
+    INDArray prob = Nd4j.create(DataType.FLOAT, crops.size(), 2L * m, 2L * m);
+    for (int i = 0; i < crops.size(); i++) {
+      INDArray up = u.mmul(logits.slice(i)).mmul(u.transpose());
+      prob.putSlice(i, org.nd4j.linalg.ops.transforms.Transforms.sigmoid(up, false));
+    }
+    INDArray det = o.det().castTo(DataType.FLOAT).reshape(crops.size(), 2L * m, 2L * m);
+    return new Prediction(prob, det);
+  }
+
+  /**
+   * Grey crops to the encoder's input: scaled to [0, 1] by their bit depth (8-bit unless a sample
+   * exceeds 255), repeated to 3 channels, normalised with ImageNet's mean and std.
+   */
+  public static INDArray normalise(List<IntImage> crops, int size) {
+    INDArray x = Nd4j.create(DataType.FLOAT, crops.size(), 3, size, size);
+    for (int i = 0; i < crops.size(); i++) {
+      IntImage c = crops.get(i);
+      if (c.width() != size || c.height() != size) {
+        throw new IllegalArgumentException("crop " + i + " is " + c.width() + "x" + c.height()
+            + ", the network takes " + size + "x" + size);
+      }
+      double scale = c.max() > 255 ? 65535.0 : 255.0;
+      float[][] ch = new float[3][c.size()];
+      for (int k = 0; k < c.size(); k++) {
+        double v = c.data()[k] / scale;
+        for (int j = 0; j < 3; j++) {
+          ch[j][k] = (float) ((v - MEAN[j]) / STD[j]);
+        }
+      }
+      for (int j = 0; j < 3; j++) {
+        x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.point(j))
+            .assign(Nd4j.create(ch[j], new long[] {size, size}, 'c'));
+      }
+    }
+    return x;
+  }
+}
