@@ -1,0 +1,57 @@
+package org.promptdas.model.train;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * AdamW (decoupled weight decay, Loshchilov and Hutter) over named parameters, updating them in
+ * place: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr (m^ / (sqrt(v^) + eps) + wd p)
+ * with bias-corrected m^ and v^. The moments are kept per parameter name. Not thread-safe.
+ */
+public final class AdamW {
+  private final double beta1;
+  private final double beta2;
+  private final double eps;
+  private final double weightDecay;
+  private final Map<String, INDArray> m = new HashMap<>();
+  private final Map<String, INDArray> v = new HashMap<>();
+  private long step;
+
+  public AdamW(double beta1, double beta2, double eps, double weightDecay) {
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+  }
+
+  /** PyTorch's defaults (0.9, 0.999, 1e-8, weight decay 0.01). */
+  public static AdamW defaults() {
+    return new AdamW(0.9, 0.999, 1e-8, 0.01);
+  }
+
+  public long steps() {
+    return step;
+  }
+
+  /** One update of every parameter in {@code params} with its gradient in {@code grads}. */
+  public void update(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+    step++;
+    double c1 = 1 - Math.pow(beta1, step);
+    double c2 = 1 - Math.pow(beta2, step);
+    for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      INDArray p = e.getValue();
+      INDArray g = grads.get(e.getKey());
+      if (g == null) {
+        throw new IllegalArgumentException("no gradient for " + e.getKey());
+      }
+      INDArray mi = m.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
+      INDArray vi = v.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
+      mi.muli(beta1).addi(g.mul(1 - beta1));
+      vi.muli(beta2).addi(g.mul(g).muli(1 - beta2));
+      INDArray denom = Transforms.sqrt(vi.div(c2), false).addi(eps);
+      p.subi(mi.div(c1).divi(denom).addi(p.mul(weightDecay)).muli(lr));
+    }
+  }
+}

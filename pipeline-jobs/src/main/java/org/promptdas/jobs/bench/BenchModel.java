@@ -1,0 +1,165 @@
+package org.promptdas.jobs.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.model.network.Flops;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.TokenMasks;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.AdamW;
+import org.promptdas.model.train.Gradients;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench-model}: seconds per forward pass and per training step (forward, backward, an AdamW
+ * update of every weight, on a mean-squared loss of all three heads) of the tiny and the paper's
+ * network at batch 1 and 2, peak resident memory, and the ratio of each time to the time the
+ * model's analytically counted FLOPs take at the GFLOP/s of a large ND4J sgemm measured in the same
+ * run. The last line reads {@code forward_ratio=<x> train_ratio=<y>} for the paper's network at
+ * batch 2. A benchmark: it prints numbers and asserts nothing.
+ */
+@Command(name = "bench-model", mixinStandardHelpOptions = true,
+    description = "Benchmark forward and training-step time of the network against sgemm speed.")
+public final class BenchModel implements Callable<Integer> {
+  @Option(names = "--configs", split = ",", description = "Networks to time (default tiny,paper).")
+  List<String> configs = List.of("tiny", "paper");
+
+  @Option(names = "--batches", split = ",", description = "Batch sizes (default 1,2).")
+  List<Integer> batches = List.of(1, 2);
+
+  @Option(names = "--reps", description = "Timed repetitions after one warm-up (default 2).")
+  int reps = 2;
+
+  @Option(names = "--prompts", description = "Prompt points per crop (default 5).")
+  int prompts = 5;
+
+  @Override
+  public Integer call() throws IOException {
+    double gflops = sgemm();
+    System.out.printf(Locale.ROOT, "backend %s, sgemm 2048^3: %.1f GFLOP/s (best of 5)%n",
+        Nd4j.getExecutioner().getClass().getSimpleName(), gflops);
+    double[] last = null;
+    for (String name : configs) {
+      NetworkConfig cfg = name.equals("paper") ? NetworkConfig.paper() : NetworkConfig.tiny();
+      Weights w = Weights.initialise(cfg, 1);
+      for (int b : batches) {
+        double fwdFlops = Flops.forward(cfg, b, 1 + 8);
+        double fwd = time(() -> forwardOnce(w, b));
+        double train = timeTraining(w, b);
+        double fwdRatio = fwd / (fwdFlops / 1e9 / gflops);
+        double trainRatio = train / (3 * fwdFlops / 1e9 / gflops);
+        System.out.printf(Locale.ROOT,
+            "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f), train step %.3f s (%.1f GFLOP, "
+                + "ratio %.2f), peak RSS %.2f GB%n", name, b, fwd, fwdFlops / 1e9, fwdRatio, train,
+            3 * fwdFlops / 1e9, trainRatio, peakRssGb());
+        last = new double[] {fwdRatio, trainRatio};
+      }
+    }
+    if (last != null) {
+      System.out.printf(Locale.ROOT, "forward_ratio=%.2f train_ratio=%.2f%n", last[0], last[1]);
+    }
+    return 0;
+  }
+
+  private static double sgemm() {
+    int n = 2048;
+    INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+    INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+    INDArray c = Nd4j.create(DataType.FLOAT, n, n);
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < 6; i++) {
+      long t0 = System.nanoTime();
+      Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+      double s = (System.nanoTime() - t0) / 1e9;
+      if (i > 0) {
+        best = Math.min(best, s);
+      }
+    }
+    return 2.0 * n * n * n / best / 1e9;
+  }
+
+  private Map<String, INDArray> inputs(NetworkConfig c, int b) {
+    Map<String, INDArray> ph = new HashMap<>();
+    ph.put(PromptDasGraph.IMAGE, Nd4j.randn(DataType.FLOAT, b, 3, c.imageSize(), c.imageSize()));
+    ph.put(PromptDasGraph.POINTS, Nd4j.rand(DataType.FLOAT, b, 8, 2).muli(c.imageSize() - 1));
+    int[] valid = new int[b];
+    Arrays.fill(valid, prompts);
+    ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, 8, 0, DataType.FLOAT));
+    ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, 8, 0, DataType.FLOAT));
+    return ph;
+  }
+
+  private SameDiff forwardGraph;
+  private int forwardBatch = -1;
+
+  private void forwardOnce(Weights w, int b) {
+    if (forwardGraph == null || forwardBatch != b) {
+      forwardGraph = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
+      forwardBatch = b;
+    }
+    forwardGraph.output(inputs(w.config(), b), PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
+  }
+
+  private double timeTraining(Weights w, int b) {
+    NetworkConfig c = w.config();
+    SameDiff sd = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
+    SDVariable segT = sd.constant(Nd4j.rand(DataType.FLOAT, b, c.maskSize(), c.maskSize()));
+    SDVariable detT = sd.constant(Nd4j.rand(DataType.FLOAT, b, 1, c.imageSize(), c.imageSize()));
+    SDVariable loss = sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS).sub(segT)))
+        .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.DET).sub(detT))))
+        .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
+    sd.setLossVariables(loss.name());
+    Gradients.prepare(sd);
+    Map<String, INDArray> params = new LinkedHashMap<>();
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == VariableType.VARIABLE) {
+        params.put(v.name(), v.getArr());
+      }
+    }
+    List<String> names = new ArrayList<>(params.keySet());
+    AdamW opt = AdamW.defaults();
+    Map<String, INDArray> ph = inputs(c, b);
+    return time(() -> opt.update(params, sd.calculateGradients(ph, names), 1e-5));
+  }
+
+  /** Median seconds of {@link #reps} runs after one warm-up, with a GC between runs. */
+  private double time(Runnable r) {
+    r.run();
+    System.gc();
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long t0 = System.nanoTime();
+      r.run();
+      t[i] = (System.nanoTime() - t0) / 1e9;
+      System.gc();
+    }
+    Arrays.sort(t);
+    return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+  }
+
+  private static double peakRssGb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
+      }
+    }
+    return Double.NaN;
+  }
+}
