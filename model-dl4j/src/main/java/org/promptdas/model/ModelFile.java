@@ -4,15 +4,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.io.AtomicFiles;
 import org.promptdas.model.io.Safetensors;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
@@ -49,22 +48,8 @@ public final class ModelFile {
 
   /** Saves atomically: a temporary file beside {@code path}, then a rename. */
   public static void save(PromptDasModel model, Path path) {
-    Path dir = path.toAbsolutePath().getParent();
     try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
-      try {
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-          write(out, model.weights());
-        }
-        try {
-          Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      AtomicFiles.write(path, out -> write(out, model.weights()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save the model to " + path, e);
     }

@@ -1,7 +1,6 @@
 package org.promptdas.jobs.model;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -10,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.io.AtomicFiles;
 import org.promptdas.core.labels.Point;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.io.Npy;
@@ -79,13 +79,7 @@ public final class PredictCrop implements Callable<Integer> {
     }
   }
 
-  /** Writes next to the target, then renames (no half-written .npy on failure). */
-  static void write(Path target, INDArray a) throws IOException {
-    Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-    try (OutputStream os = Files.newOutputStream(tmp)) {
-      Npy.write(os, a);
-    }
-    Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  private static void write(Path target, INDArray a) throws IOException {
+    AtomicFiles.write(target, os -> Npy.write(os, a));
   }
 }
