@@ -84,6 +84,22 @@ class TileStageTest {
   }
 
   @Test
+  void labelIdsBeyondSixteenBitsAreRenumberedWithinTheCrop() {
+    IntImage label = new IntImage(8, 8);
+    label.set(1, 1, 70_000);
+    label.set(5, 5, 123_456);
+    label.set(6, 5, 123_456);
+    IntImage crop = org.promptdas.jobs.stages.TileStage.labelCrop(label, new Window(0, 0, 8, 8));
+    assertEquals(1, crop.get(1, 1));
+    assertEquals(2, crop.get(5, 5));
+    assertEquals(2, crop.get(6, 5));
+    label.set(1, 1, 300);
+    label.set(5, 5, 7);
+    label.set(6, 5, 7);
+    assertEquals(300, org.promptdas.jobs.stages.TileStage.labelCrop(label, new Window(0, 0, 8, 8)).get(1, 1));
+  }
+
+  @Test
   void badInputsFailBeforeWorkAndWriteNothing() throws Exception {
     TestData.slices(tmp.resolve("vol"), Domain.SOURCE, 2, 120, 100);
     Path out = tmp.resolve("crops");

@@ -19,6 +19,7 @@ import org.promptdas.core.geometry.TileGrid;
 import org.promptdas.core.geometry.Window;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.io.PngWriter;
+import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
@@ -194,6 +195,15 @@ public final class TileStage extends StageCommand {
     }
   }
 
+  /**
+   * A label crop with its ids kept, or renumbered 1..n within the crop (order of appearance) when an
+   * id exceeds 65535 and would not fit a 16-bit PNG (volumes with more instances than that).
+   */
+  public static IntImage labelCrop(IntImage label, Window w) {
+    IntImage crop = Crops.extract(label, w, Crops.Padding.ZERO);
+    return crop.max() > 65535 ? Instances.ofIds(crop).labels() : crop;
+  }
+
   /** The crops of one slice, produced one at a time from the decoded slice. */
   static Iterator<Row> crops(HadoopFiles files, TileGrid grid, String volume, int index,
       SliceSet.Pair pair, PointTable points) {
@@ -212,8 +222,7 @@ public final class TileStage extends StageCommand {
       public Row next() {
         Window w = windows.next();
         byte[] img = PngWriter.greyAuto(Crops.extract(image, w, Crops.Padding.REFLECT));
-        byte[] lab = label == null ? null
-            : PngWriter.greyAuto(Crops.extract(label, w, Crops.Padding.ZERO));
+        byte[] lab = label == null ? null : PngWriter.greyAuto(labelCrop(label, w));
         List<Row> inside = null;
         if (slicePoints != null) {
           inside = new ArrayList<>();
