@@ -10,7 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
-import org.promptdas.model.network.Interpolation;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.TokenMasks;
@@ -60,8 +59,8 @@ public final class PromptDasModel {
     return weights;
   }
 
-  /** Raw network outputs of one batch. */
-  public record Output(INDArray segLogits, INDArray det, INDArray contrast) {}
+  /** Raw network outputs of one batch: mask logits at half and at full crop size, density, contrast. */
+  public record Output(INDArray segLogits, INDArray segLogitsFull, INDArray det, INDArray contrast) {}
 
   /**
    * One forward pass.
@@ -104,9 +103,10 @@ public final class PromptDasModel {
     }
     in.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, e, type));
     in.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, e, type));
-    Map<String, INDArray> out = sd.output(in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET,
-        PromptDasGraph.CONTRAST);
-    return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(), out.get(PromptDasGraph.DET).detach(),
+    Map<String, INDArray> out = sd.output(in, PromptDasGraph.SEG_LOGITS,
+        PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET, PromptDasGraph.CONTRAST);
+    return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(),
+        out.get(PromptDasGraph.SEG_LOGITS_FULL).detach(), out.get(PromptDasGraph.DET).detach(),
         out.get(PromptDasGraph.CONTRAST).detach());
   }
 
@@ -140,16 +140,10 @@ public final class PromptDasModel {
    */
   public Prediction predict(List<IntImage> crops, List<List<Point>> prompts) {
     Output o = forward(normalise(crops, config().imageSize()), prompts, null);
-    int m = config().maskSize();
-    INDArray u = Nd4j.createFromArray(Interpolation.bilinear2x(m)).castTo(DataType.FLOAT);
-    INDArray logits = o.segLogits().castTo(DataType.FLOAT);
-    INDArray prob = Nd4j.create(DataType.FLOAT, crops.size(), 2L * m, 2L * m);
-    for (int i = 0; i < crops.size(); i++) {
-      INDArray up = u.mmul(logits.slice(i)).mmul(u.transpose());
-      prob.putSlice(i, org.nd4j.linalg.ops.transforms.Transforms.sigmoid(up, false));
-    }
-    INDArray det = o.det().castTo(DataType.FLOAT).reshape(crops.size(), 2L * m, 2L * m);
-    return new Prediction(prob, det);
+    int s = config().imageSize();
+    INDArray prob = org.nd4j.linalg.ops.transforms.Transforms.sigmoid(
+        o.segLogitsFull().castTo(DataType.FLOAT), true);
+    return new Prediction(prob, o.det().castTo(DataType.FLOAT).reshape(crops.size(), s, s));
   }
 
   /**

@@ -29,6 +29,8 @@ public final class PromptDasGraph {
   public static final String SELF_MASK = "self_mask";
   public static final String KEY_MASK = "key_mask";
   public static final String SEG_LOGITS = "seg_logits";
+  /** Mask logits upsampled x2 (bilinear) to the crop size: [b, s, s]. */
+  public static final String SEG_LOGITS_FULL = "seg_logits_full";
   public static final String SEG = "seg";
   public static final String DET = "det";
   public static final String CONTRAST = "contrast";
@@ -142,6 +144,8 @@ public final class PromptDasGraph {
     logits = sd.reshape(logits, b, m, m);
     sd.updateVariableNameAndReference(logits, SEG_LOGITS);
     sd.nn.sigmoid(SEG, logits);
+    SDVariable full = sd.reshape(l.upsample2x(sd.reshape(logits, b, 1, m, m), b, 1, m), b, 2L * m, 2L * m);
+    sd.updateVariableNameAndReference(full, SEG_LOGITS_FULL);
 
     int k = c.detChannels();
     SDVariable det = l.conv(u, "mask_decoder.decode_head1.0", 3);
