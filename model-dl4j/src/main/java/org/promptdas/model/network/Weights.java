@@ -134,6 +134,11 @@ public final class Weights {
     return g.castTo(type).dup('c');
   }
 
+  /** A tensor of {@code w} in graph layout and float32 (for restoring graph state). */
+  public static INDArray graphLayoutOf(Weights w, String name) {
+    return w.graphArray(name, DataType.FLOAT);
+  }
+
   /** Weights from graph variables (name -> array in graph layout). */
   public static Weights fromGraph(NetworkConfig config, Map<String, INDArray> graph) {
     Map<String, INDArray> t = new LinkedHashMap<>();

@@ -35,6 +35,25 @@ public final class AdamW {
     return step;
   }
 
+  /** First moments by parameter name (live, for checkpoints). */
+  public Map<String, INDArray> firstMoments() {
+    return m;
+  }
+
+  /** Second moments by parameter name (live, for checkpoints). */
+  public Map<String, INDArray> secondMoments() {
+    return v;
+  }
+
+  /** Restores a checkpointed state: the update count and copies of the moments. */
+  public void restore(long steps, Map<String, INDArray> first, Map<String, INDArray> second) {
+    step = steps;
+    m.clear();
+    v.clear();
+    first.forEach((k, a) -> m.put(k, a.dup()));
+    second.forEach((k, a) -> v.put(k, a.dup()));
+  }
+
   /** One update of every parameter in {@code params} with its gradient in {@code grads}. */
   public void update(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
     step++;

@@ -1,0 +1,109 @@
+package org.promptdas.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.labels.CentrePoints;
+import org.promptdas.core.labels.Instances;
+import org.promptdas.core.labels.Point;
+import org.promptdas.core.labels.PointSampler;
+import org.promptdas.core.synth.Domain;
+import org.promptdas.core.synth.SynthEm;
+import org.promptdas.model.loss.LossWeights;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Mode;
+import org.promptdas.model.train.Sample;
+import org.promptdas.model.train.StepResult;
+import org.promptdas.model.train.TrainConfig;
+import org.promptdas.model.train.Trainer;
+
+/** Reproducibility, resume equality and learning of the single-process trainer (tiny network). */
+class TrainerTest {
+  static final NetworkConfig NET = NetworkConfig.tiny();
+
+  static TrainConfig config(Mode mode, int steps, double lr) {
+    return new TrainConfig(mode, true, true, true, true, 1, steps, lr, 0.9, 0.01, 0.99, 8, 3, 12,
+        24, 0.9, 0.1, 125.0 / 255, 3.0, true, new LossWeights(1, 1, 0.1, 0.1), 42);
+  }
+
+  static Sample crop(Domain d, long seed, boolean labelled, double pointFraction) {
+    SynthEm.Sample s = SynthEm.generate(d, 64, 64, seed);
+    List<Point> pts = pointFraction > 0
+        ? PointSampler.choose(CentrePoints.of(Instances.ofIds(s.labels())), pointFraction, 1, "t", (int) seed)
+        : List.of();
+    return new Sample(s.image(), labelled ? s.labels() : null, pts);
+  }
+
+  static List<Sample> source(int step) {
+    return List.of(crop(Domain.SOURCE, 1000 + step % 8, true, 0));
+  }
+
+  static List<Sample> target(int step) {
+    return List.of(crop(Domain.TARGET, 2000 + step % 8, false, 0.5));
+  }
+
+  static void train(Trainer t, int from, int to) {
+    for (int s = from; s < to; s++) {
+      t.step(source(s), target(s));
+    }
+  }
+
+  static void assertSameTensors(Map<String, INDArray> a, Map<String, INDArray> b) {
+    assertEquals(a.keySet(), b.keySet());
+    for (String k : a.keySet()) {
+      assertEquals(a.get(k), b.get(k), k);
+    }
+  }
+
+  @Test
+  void sameSeedGivesBitIdenticalParameters() {
+    Trainer a = new Trainer(Weights.initialise(NET, 1), config(Mode.WDA, 10, 1e-3));
+    Trainer b = new Trainer(Weights.initialise(NET, 1), config(Mode.WDA, 10, 1e-3));
+    train(a, 0, 3);
+    train(b, 0, 3);
+    assertSameTensors(a.studentWeights().tensors(), b.studentWeights().tensors());
+    assertSameTensors(a.teacherWeights().tensors(), b.teacherWeights().tensors());
+  }
+
+  @Test
+  void resumingFromACheckpointEqualsNeverStopping(@TempDir Path tmp) {
+    Trainer straight = new Trainer(Weights.initialise(NET, 3), config(Mode.WDA, 10, 1e-3));
+    train(straight, 0, 4);
+    Trainer first = new Trainer(Weights.initialise(NET, 3), config(Mode.WDA, 10, 1e-3));
+    train(first, 0, 2);
+    Path ckpt = tmp.resolve("step-2.ckpt");
+    Checkpoint.save(first, ckpt);
+    Trainer resumed = Checkpoint.load(ckpt, NET);
+    assertEquals(2, resumed.step());
+    train(resumed, 2, 4);
+    assertSameTensors(straight.studentWeights().tensors(), resumed.studentWeights().tensors());
+    assertSameTensors(straight.teacherWeights().tensors(), resumed.teacherWeights().tensors());
+    NetworkConfig other = new NetworkConfig(64, 8, 64, 2, 2, 2, 8, 2, 4, 96, 16, 4);
+    assertThrows(BadInput.class, () -> Checkpoint.load(ckpt, other));
+  }
+
+  @Test
+  void sourceLossFalls() {
+    Trainer t = new Trainer(Weights.initialise(NET, 5), config(Mode.SOURCE_ONLY, 40, 1e-3));
+    List<Double> losses = new ArrayList<>();
+    for (int s = 0; s < 40; s++) {
+      StepResult r = t.step(source(s), List.of());
+      losses.add(r.loss());
+    }
+    double first = losses.subList(0, 8).stream().mapToDouble(x -> x).average().orElseThrow();
+    double last = losses.subList(32, 40).stream().mapToDouble(x -> x).average().orElseThrow();
+    System.out.printf("source loss: first 8 steps %.4f, last 8 steps %.4f%n", first, last);
+    assertTrue(last < 0.8 * first, "loss " + first + " -> " + last);
+  }
+}
