@@ -6,6 +6,7 @@ import org.promptdas.jobs.bench.BenchMetrics;
 import org.promptdas.jobs.bench.BenchModel;
 import org.promptdas.jobs.model.ImportWeights;
 import org.promptdas.jobs.model.PredictCrop;
+import org.promptdas.jobs.model.TrainLocal;
 import org.promptdas.jobs.stages.DemoStage;
 import org.promptdas.jobs.stages.EvaluateStage;
 import org.promptdas.jobs.stages.SynthStage;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
 @Command(name = "prompt-das", mixinStandardHelpOptions = true, version = "prompt-das 0.1.0",
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
     subcommands = {SynthStage.class, TileStage.class, EvaluateStage.class, DemoStage.class,
-        BenchMetrics.class, BenchModel.class, PredictCrop.class, ImportWeights.class})
+        BenchMetrics.class, BenchModel.class, PredictCrop.class, ImportWeights.class, TrainLocal.class})
 public final class PromptDas {
 
   public static void main(String[] args) {

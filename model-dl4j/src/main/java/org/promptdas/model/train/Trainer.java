@@ -209,7 +209,7 @@ public final class Trainer {
     if (label == null) {
       throw new IllegalArgumentException("a labelled crop is needed here (source or oracle)");
     }
-    Components inst = instances(label);
+    Components inst = instancesOf(label);
     List<Point> centres = CentrePoints.of(inst);
     int n = s.image().width();
     float[] seg = new float[n * n];
@@ -226,7 +226,7 @@ public final class Trainer {
   }
 
   /** Instance ids when the label has several non-zero values, else 8-connected components. */
-  static Components instances(IntImage label) {
+  public static Components instancesOf(IntImage label) {
     int first = 0;
     for (int v : label.data()) {
       if (v != 0) {
