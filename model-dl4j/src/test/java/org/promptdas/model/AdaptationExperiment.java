@@ -6,7 +6,6 @@ import org.promptdas.core.metrics.MetricsAccumulator;
 import org.promptdas.core.metrics.Protocol;
 import org.promptdas.core.metrics.Scorer;
 import org.promptdas.core.synth.Domain;
-import org.promptdas.core.synth.SynthEm;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Mode;
@@ -29,13 +28,13 @@ final class AdaptationExperiment {
     Scorer scorer = new Scorer(Protocol.BINARY, 0);
     MetricsAccumulator acc = new MetricsAccumulator();
     for (int i = 0; i < 12; i++) {
-      SynthEm.Sample s = SynthEm.generate(Domain.TARGET, 64, 64, 9000 + i);
+      Sample s = TrainerTest.crop(Domain.TARGET, 9000 + i, true, 0);
       float[] p = m.predict(List.of(s.image()), List.of(List.of())).probability(0);
       IntImage mask = new IntImage(64, 64);
       for (int k = 0; k < p.length; k++) {
         mask.data()[k] = p[k] > 0.5f ? 1 : 0;
       }
-      acc.add(scorer.score(mask, s.labels()));
+      acc.add(scorer.score(mask, s.label()));
     }
     return acc.mean("dice");
   }

@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.geometry.Crops;
+import org.promptdas.core.geometry.Window;
+import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.CentrePoints;
 import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
@@ -37,12 +40,28 @@ class TrainerTest {
         24, 0.9, 0.1, 125.0 / 255, 3.0, true, new LossWeights(1, 1, 0.1, 0.1), 42);
   }
 
+  /**
+   * A 64 px crop of a generated 256 px slice, centred on one of its mitochondria (a 64 px slice
+   * would hold none: the generator's density is per megapixel), with its labels or sparse points.
+   */
   static Sample crop(Domain d, long seed, boolean labelled, double pointFraction) {
-    SynthEm.Sample s = SynthEm.generate(d, 64, 64, seed);
+    SynthEm.Sample s = SynthEm.generate(d, 256, 256, seed);
+    List<Point> centres = CentrePoints.of(Instances.ofIds(s.labels()));
+    Point c = centres.get((int) (seed % centres.size()));
+    Window w = new Window(Math.max(0, Math.min(192, c.x() - 32)), Math.max(0, Math.min(192, c.y() - 32)), 64, 64);
+    IntImage label = Crops.extract(s.labels(), w, Crops.Padding.ZERO);
     List<Point> pts = pointFraction > 0
-        ? PointSampler.choose(CentrePoints.of(Instances.ofIds(s.labels())), pointFraction, 1, "t", (int) seed)
+        ? PointSampler.choose(CentrePoints.of(Instances.ofIds(label)), pointFraction, 1, "t", (int) seed)
         : List.of();
-    return new Sample(s.image(), labelled ? s.labels() : null, pts);
+    return new Sample(Crops.extract(s.image(), w, Crops.Padding.REFLECT), labelled ? label : null, pts);
+  }
+
+  @Test
+  void trainingCropsHoldMitochondria() {
+    for (int s = 0; s < 8; s++) {
+      double fg = source(s).get(0).label().countNonZero() / 4096.0;
+      assertTrue(fg > 0.05, "source crop " + s + " is " + fg + " foreground");
+    }
   }
 
   static List<Sample> source(int step) {
