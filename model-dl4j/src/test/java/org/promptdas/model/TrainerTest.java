@@ -113,6 +113,19 @@ class TrainerTest {
   }
 
   @Test
+  void aNonFiniteLossStopsBeforeTheUpdate() {
+    Weights w = Weights.initialise(NET, 4);
+    w.tensors().get("mask_decoder.mask_tokens.weight").putScalar(0, Float.NaN);
+    Trainer t = new Trainer(w, config(Mode.SOURCE_ONLY, 10, 1e-3));
+    INDArray before = t.studentWeights().tensors().get("image_encoder.patch_embed.proj.weight");
+    org.promptdas.core.PromptDasException e = assertThrows(org.promptdas.core.PromptDasException.class,
+        () -> t.step(source(0), List.of()));
+    assertTrue(e.getMessage().contains("training diverged at step 1"), e.getMessage());
+    assertEquals(0, t.step());
+    assertEquals(before, t.studentWeights().tensors().get("image_encoder.patch_embed.proj.weight"));
+  }
+
+  @Test
   void sourceLossFalls() {
     Trainer t = new Trainer(Weights.initialise(NET, 5), config(Mode.SOURCE_ONLY, 40, 1e-3));
     List<Double> losses = new ArrayList<>();
