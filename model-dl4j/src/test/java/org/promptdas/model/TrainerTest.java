@@ -21,7 +21,6 @@ import org.promptdas.core.labels.Point;
 import org.promptdas.core.labels.PointSampler;
 import org.promptdas.core.synth.Domain;
 import org.promptdas.core.synth.SynthEm;
-import org.promptdas.model.loss.LossWeights;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Checkpoint;
@@ -36,8 +35,7 @@ class TrainerTest {
   static final NetworkConfig NET = NetworkConfig.tiny();
 
   static TrainConfig config(Mode mode, int steps, double lr) {
-    return new TrainConfig(mode, true, true, true, true, 1, steps, lr, 0.9, 0.01, 0.99, 8, 3, 12,
-        24, 0.9, 0.1, 125.0 / 255, 3.0, true, new LossWeights(1, 1, 0.1, 0.1), 42);
+    return TrainConfig.tiny(mode, steps, 42).with(true, true, true, true, 1, lr);
   }
 
   /**

@@ -46,6 +46,24 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed);
   }
 
+  /**
+   * Settings for the tiny network on 64 px crops: a larger learning rate (1e-3), fewer prompt,
+   * query and background slots (8, 12, 24) and a narrower density Gaussian (3 px).
+   */
+  public static TrainConfig tiny(Mode mode, int steps, long seed) {
+    TrainConfig p = paper(mode, steps, seed);
+    return new TrainConfig(mode, true, true, true, true, 1, steps, 1e-3, p.power(), p.weightDecay(),
+        p.emaAlpha(), 8, p.queriesPerInstance(), 12, 24, p.foregroundConfidence(),
+        p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed);
+  }
+
+  /** These settings with the four ablation switches, the batch size and the learning rate replaced. */
+  public TrainConfig with(boolean det, boolean seg, boolean prompts, boolean pcl, int batchSize, double lr) {
+    return new TrainConfig(mode, det, seg, prompts, pcl, batchSize, steps, lr, power, weightDecay,
+        emaAlpha, maxPrompts, queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed);
+  }
+
   /** True when target crops take part in a step. */
   public boolean usesTarget() {
     return mode != Mode.SOURCE_ONLY;
@@ -54,13 +72,6 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
-        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed);
-  }
-
-  public TrainConfig withLearningRate(double lr) {
-    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
-        contrastive, batch, steps, lr, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed);
   }

@@ -120,14 +120,10 @@ public final class TrainLocal implements Callable<Integer> {
     List<Sample> source = slices(sourceImages, sourceLabels, net.imageSize(), false, 0);
     List<Sample> target = m == Mode.SOURCE_ONLY ? List.of()
         : slices(targetImages, m == Mode.UDA ? null : targetLabels, net.imageSize(), m == Mode.WDA, pointFraction);
-    TrainConfig paper = TrainConfig.paper(m, steps, seed);
-    TrainConfig cfg = new TrainConfig(m, !noDet, !noSeg, !noPrompts, !noPcl, batch, steps,
-        lr != null ? lr : network.equals("tiny") ? 1e-3 : paper.learningRate(), paper.power(),
-        paper.weightDecay(), paper.emaAlpha(), network.equals("tiny") ? 8 : paper.maxPrompts(),
-        paper.queriesPerInstance(), network.equals("tiny") ? 12 : paper.maxQueries(),
-        network.equals("tiny") ? 24 : paper.backgroundPoints(), paper.foregroundConfidence(),
-        paper.backgroundConfidence(), paper.peakThreshold(), network.equals("tiny") ? 3.0 : paper.sigma(),
-        true, paper.losses(), seed);
+    TrainConfig preset = network.equals("tiny") ? TrainConfig.tiny(m, steps, seed)
+        : TrainConfig.paper(m, steps, seed);
+    TrainConfig cfg = preset.with(!noDet, !noSeg, !noPrompts, !noPcl, batch,
+        lr != null ? lr : preset.learningRate());
     Path ckptDir = out.resolve("checkpoints");
     List<String> history = new ArrayList<>();
     Trainer t;
