@@ -38,7 +38,8 @@ public final class SliceSet {
 
   /**
    * A default volume name: the file's name without extension, or the folder's name, or its
-   * parent's when the folder has a generic name ({@code vnc/img} gives {@code vnc}).
+   * parent's when the folder has a generic name ({@code vnc/img} and {@code vnc/lab} give
+   * {@code vnc}, so images and their labels name the same volume).
    */
   public String defaultVolumeName() {
     Path p = new Path(spec.contains("#") ? spec.substring(0, spec.indexOf('#')) : spec);
@@ -47,7 +48,8 @@ public final class SliceSet {
       int dot = n.lastIndexOf('.');
       return dot > 0 ? n.substring(0, dot) : n;
     }
-    boolean generic = java.util.Set.of("img", "imgs", "image", "images", "raw", "em", "slices")
+    boolean generic = java.util.Set.of("img", "imgs", "image", "images", "raw", "em", "slices", "lab",
+            "label", "labels", "gt", "mask", "masks")
         .contains(n.toLowerCase(java.util.Locale.ROOT));
     return generic && p.getParent() != null && !p.getParent().getName().isEmpty()
         ? p.getParent().getName() : n;
