@@ -8,6 +8,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.model.train.Gradients;
 
 /**
  * Checks SameDiff's analytic gradients of a graph's loss against central finite differences at a
@@ -28,6 +29,7 @@ final class FiniteDifferences {
         params.add(v.name());
       }
     }
+    Gradients.prepare(sd);
     Map<String, INDArray> grads = sd.calculateGradients(ph, params);
     SplittableRandom r = new SplittableRandom(seed);
     List<String> failures = new ArrayList<>();

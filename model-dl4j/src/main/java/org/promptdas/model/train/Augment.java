@@ -3,6 +3,7 @@ package org.promptdas.model.train;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.promptdas.core.geometry.Rot90;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
 
@@ -41,27 +42,19 @@ public final class Augment {
   /** Flip (mirror x), then rotate by {@code rot} x 90 degrees clockwise; returns a new image. */
   static IntImage geometric(IntImage src, boolean flip, int rot) {
     int n = src.width();
-    if (src.height() != n) {
-      throw new IllegalArgumentException("augmentation needs square crops, got " + n + "x" + src.height());
+    if (!flip) {
+      return Rot90.image(src, rot);
     }
-    IntImage out = new IntImage(n, n);
-    for (int y = 0; y < n; y++) {
+    IntImage mirrored = new IntImage(n, src.height());
+    for (int y = 0; y < src.height(); y++) {
       for (int x = 0; x < n; x++) {
-        Point p = point(new Point(x, y), n, flip, rot);
-        out.set(p.x(), p.y(), src.get(x, y));
+        mirrored.set(n - 1 - x, y, src.get(x, y));
       }
     }
-    return out;
+    return Rot90.image(mirrored, rot);
   }
 
   static Point point(Point p, int n, boolean flip, int rot) {
-    int x = flip ? n - 1 - p.x() : p.x();
-    int y = p.y();
-    for (int r = 0; r < rot; r++) {
-      int nx = n - 1 - y;
-      y = x;
-      x = nx;
-    }
-    return new Point(x, y);
+    return Rot90.point(flip ? new Point(n - 1 - p.x(), p.y()) : p, n, rot);
   }
 }
