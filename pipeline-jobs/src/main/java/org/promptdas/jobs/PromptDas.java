@@ -9,6 +9,7 @@ import org.promptdas.jobs.model.PredictCrop;
 import org.promptdas.jobs.model.TrainLocal;
 import org.promptdas.jobs.stages.DemoStage;
 import org.promptdas.jobs.stages.EvaluateStage;
+import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.jobs.stages.PointsStage;
 import org.promptdas.jobs.stages.SynthStage;
 import org.promptdas.jobs.stages.TileStage;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "prompt-das", mixinStandardHelpOptions = true, version = "prompt-das 0.1.0",
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
-    subcommands = {SynthStage.class, TileStage.class, PointsStage.class, EvaluateStage.class, DemoStage.class,
+    subcommands = {SynthStage.class, TileStage.class, PointsStage.class, InferStage.class,
+        EvaluateStage.class, DemoStage.class,
         BenchMetrics.class, BenchModel.class, PredictCrop.class, ImportWeights.class, TrainLocal.class})
 public final class PromptDas {
 

@@ -21,13 +21,15 @@ import org.promptdas.core.config.ConfigLoader;
 import org.promptdas.core.config.Param;
 import org.promptdas.jobs.stages.DemoStage;
 import org.promptdas.jobs.stages.EvaluateStage;
+import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.jobs.stages.PointsStage;
 import org.promptdas.jobs.stages.SynthStage;
 import org.promptdas.jobs.stages.TileStage;
 
 class ConfigurationTest {
   private static final List<Class<?>> STAGES =
-      List.of(SynthStage.class, TileStage.class, PointsStage.class, EvaluateStage.class, DemoStage.class);
+      List.of(SynthStage.class, TileStage.class, PointsStage.class, InferStage.class,
+      EvaluateStage.class, DemoStage.class);
 
   static List<Param<?>> declared() throws Exception {
     List<Param<?>> out = new ArrayList<>();
@@ -51,7 +53,7 @@ class ConfigurationTest {
       declared.add(p.path());
     }
     Set<String> stageKeys = new TreeSet<>();
-    for (String section : List.of("synth", "tile", "points", "evaluate", "demo")) {
+    for (String section : List.of("synth", "tile", "points", "infer", "evaluate", "demo")) {
       defaults.getConfig("prompt-das." + section).entrySet()
           .forEach(e -> stageKeys.add("prompt-das." + section + "." + e.getKey()));
     }

@@ -1,0 +1,264 @@
+package org.promptdas.jobs.stages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.promptdas.core.PromptDasException.BadConfig;
+import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.config.Param;
+import org.promptdas.core.image.IntImage;
+import org.promptdas.core.io.PngWriter;
+import org.promptdas.core.labels.Components;
+import org.promptdas.core.labels.ConnectedComponents;
+import org.promptdas.core.labels.Connectivity;
+import org.promptdas.core.labels.Instances;
+import org.promptdas.core.labels.Point;
+import org.promptdas.jobs.StageCommand;
+import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.inputs.SliceRef;
+import org.promptdas.jobs.inputs.SliceSet;
+import org.promptdas.model.ModelFile;
+import org.promptdas.model.PromptDasModel;
+import org.promptdas.model.infer.SlidingWindowPredictor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code infer}: the paper's sliding-window inference, one slice per Spark task (no seams between
+ * tasks), the model broadcast as bytes and loaded once per executor JVM. Per slice it writes
+ * {@code prob/NAME.png} (8-bit probability), {@code mask/NAME.png} (0/255 after removing small
+ * components; written last, it marks the slice done), optionally {@code density/NAME.png}, and
+ * {@code stats/NAME.json}; at the end {@code stats.parquet}. Each file is written under a temporary
+ * name and renamed. {@code _provenance.json} records the model's and the settings' hashes: a rerun
+ * with the same hashes skips finished slices (resume), one with other hashes is refused, so outputs
+ * of different models never mix ({@code --overwrite} starts the folder afresh).
+ */
+@Command(name = "infer", mixinStandardHelpOptions = true,
+    description = "Segment whole slices with a model (sliding window, rotation averaging).")
+public final class InferStage extends StageCommand {
+  public static final Param<String> IMAGES = Param.required("prompt-das.infer.images", "slices to segment");
+  public static final Param<String> MODEL = Param.required("prompt-das.infer.model", "model file");
+  public static final Param<String> OUT = Param.required("prompt-das.infer.out", "output folder");
+  public static final Param<Integer> STRIDE = Param.integer("prompt-das.infer.stride", "window stride in px", 1, 8192);
+  public static final Param<Boolean> ROTATIONS = Param.bool("prompt-das.infer.rotations", "average 4 rotations");
+  public static final Param<Integer> BATCH = Param.integer("prompt-das.infer.batch", "windows per forward pass", 1, 1024);
+  public static final Param<String> POINTS = Param.string("prompt-das.infer.points", "testing prompts, or empty");
+  public static final Param<Double> THRESHOLD = Param.number("prompt-das.infer.threshold", "foreground threshold", 0, 1);
+  public static final Param<Integer> MIN_SIZE = Param.integer("prompt-das.infer.min-size",
+      "components of at most this many px are removed", 0, 1_000_000);
+  public static final Param<Boolean> DENSITY = Param.bool("prompt-das.infer.density", "write density maps");
+  public static final Param<String> VOLUME = Param.string("prompt-das.infer.volume", "volume name for the points");
+
+  static final StructType STATS = new StructType()
+      .add("slice", DataTypes.IntegerType, false)
+      .add("slice_name", DataTypes.StringType, false)
+      .add("width", DataTypes.IntegerType, false)
+      .add("height", DataTypes.IntegerType, false)
+      .add("foreground", DataTypes.DoubleType, false)
+      .add("components", DataTypes.IntegerType, false)
+      .add("prompts", DataTypes.IntegerType, false)
+      .add("seconds", DataTypes.DoubleType, false);
+
+  @Option(names = "--images", paramLabel = "PATH", description = "Slices (folder, stack, FILE.h5#dataset).")
+  String images;
+
+  @Option(names = "--model", paramLabel = "FILE", description = "Model file.")
+  String model;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
+  String out;
+
+  @Option(names = "--points", paramLabel = "PATH", description = "Testing prompts (point table).")
+  String points;
+
+  @Option(names = "--stride", description = "Window stride in px (default 128).")
+  Integer stride;
+
+  /** What validation found. */
+  private List<SliceRef> slices;
+  private byte[] modelBytes;
+  private String modelHash;
+  private String settingsHash;
+  private PointTable pointTable;
+  private String volumeName;
+
+  @Override
+  protected String stage() {
+    return "infer";
+  }
+
+  @Override
+  protected List<Param<?>> params() {
+    return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, POINTS, THRESHOLD, MIN_SIZE, DENSITY, VOLUME);
+  }
+
+  @Override
+  protected void addOptionOverrides(List<String> o) {
+    TileStage.addIf(o, "infer.images", images);
+    TileStage.addIf(o, "infer.model", model);
+    TileStage.addIf(o, "infer.out", out);
+    TileStage.addIf(o, "infer.points", points);
+    if (stride != null) {
+      o.add("infer.stride=" + stride);
+    }
+  }
+
+  @Override
+  protected void validate(Context ctx) {
+    HadoopFiles files = ctx.files();
+    SliceSet set = SliceSet.resolve(files, ctx.get(IMAGES), null);
+    slices = set.slices();
+    volumeName = ctx.get(VOLUME).isEmpty() ? set.defaultVolumeName() : ctx.get(VOLUME);
+    Path modelPath = files.qualify(ctx.get(MODEL));
+    modelBytes = files.read(modelPath);
+    PromptDasModel m = ModelFile.fromBytes(modelPath.toString(), modelBytes, null);
+    if (ctx.get(STRIDE) > m.config().imageSize()) {
+      throw new BadConfig(STRIDE.path() + " = " + ctx.get(STRIDE) + " exceeds the model's window "
+          + m.config().imageSize() + " (pixels would be skipped)");
+    }
+    modelHash = sha256(modelBytes);
+    String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
+        String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)), ctx.get(POINTS), volumeName);
+    settingsHash = sha256(settings.getBytes(StandardCharsets.UTF_8));
+    if (!ctx.get(POINTS).isEmpty()) {
+      pointTable = PointTable.load(ctx.spark(), ctx.get(POINTS));
+      pointTable.validate(ctx.get(POINTS), volumeName,
+          slices.stream().map(s -> new int[] {s.width(), s.height()}).toList());
+    }
+    Path outDir = files.qualify(ctx.get(OUT));
+    Path prov = new Path(outDir, "_provenance.json");
+    if (files.exists(outDir) && !ctx.overwrite()) {
+      if (!files.exists(prov)) {
+        throw new BadConfig(outDir + ": exists and is not an infer output (no _provenance.json)");
+      }
+      try {
+        JsonNode p = new ObjectMapper().readTree(files.read(prov));
+        if (!modelHash.equals(p.path("model_sha256").asText()) || !settingsHash.equals(p.path("settings_sha256").asText())) {
+          throw new BadConfig(outDir + ": holds predictions of another model or other settings (model "
+              + p.path("model_sha256").asText().substring(0, 12) + "...); use another --out, or --overwrite");
+        }
+      } catch (IOException e) {
+        throw new BadInput(prov + ": unreadable (" + e.getMessage() + ")", e);
+      }
+    }
+  }
+
+  @Override
+  protected void execute(Context ctx) {
+    HadoopFiles files = ctx.files();
+    Path outDir = files.qualify(ctx.get(OUT));
+    if (ctx.overwrite() && files.exists(outDir)) {
+      files.delete(outDir);
+    }
+    files.mkdirs(outDir);
+    ObjectNode prov = new ObjectMapper().createObjectNode();
+    prov.put("model_sha256", modelHash).put("settings_sha256", settingsHash)
+        .put("model", ctx.get(MODEL)).put("images", ctx.get(IMAGES));
+    files.write(new Path(outDir, "_provenance.json"), prov.toPrettyString().getBytes(StandardCharsets.UTF_8));
+    List<Object[]> todo = new ArrayList<>();
+    for (int i = 0; i < slices.size(); i++) {
+      if (!files.exists(new Path(outDir, "mask/" + slices.get(i).stem() + ".png"))) {
+        todo.add(new Object[] {i, slices.get(i)});
+      }
+    }
+    log.info("infer: {} slices, {} already done, {} to do", slices.size(), slices.size() - todo.size(), todo.size());
+    JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
+    Broadcast<byte[]> bytes = jsc.broadcast(modelBytes);
+    Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
+        ctx.get(BATCH), ctx.get(THRESHOLD), ctx.get(MIN_SIZE), ctx.get(DENSITY), pointTable, volumeName);
+    if (!todo.isEmpty()) {
+      jsc.parallelize(todo, todo.size()).foreach(t -> task.run((Integer) t[0], (SliceRef) t[1]));
+    }
+    List<Row> rows = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (int i = 0; i < slices.size(); i++) {
+      try {
+        JsonNode s = json.readTree(files.read(new Path(outDir, "stats/" + slices.get(i).stem() + ".json")));
+        rows.add(RowFactory.create(i, slices.get(i).name(), s.get("width").asInt(), s.get("height").asInt(),
+            s.get("foreground").asDouble(), s.get("components").asInt(), s.get("prompts").asInt(),
+            s.get("seconds").asDouble()));
+      } catch (IOException e) {
+        throw new BadInput(outDir + "/stats: unreadable (" + e.getMessage() + ")", e);
+      }
+    }
+    Path statsTmp = new Path(outDir, "_stats.parquet.tmp");
+    files.delete(statsTmp);
+    ctx.spark().createDataFrame(rows, STATS).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(statsTmp.toString());
+    files.delete(new Path(outDir, "stats.parquet"));
+    files.rename(statsTmp, new Path(outDir, "stats.parquet"));
+    log.info("infer: {} slices -> {}", slices.size(), outDir);
+  }
+
+  /** The work of one slice, carried to the executors (everything in it is serialisable). */
+  record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
+      boolean rotations, int batch, double threshold, int minSize, boolean density,
+      PointTable points, String volume) implements Serializable {
+
+    void run(int index, SliceRef ref) {
+      long t0 = System.nanoTime();
+      IntImage img = SliceSet.read(files, ref);
+      List<Point> prompts = points == null ? List.of() : points.points(volume, index);
+      SlidingWindowPredictor.Result r = new SlidingWindowPredictor(ModelHolder.get(hash, model.value()),
+          stride, rotations, batch).predict(img, prompts, ref.file());
+      IntImage prob = new IntImage(r.width(), r.height());
+      IntImage raw = new IntImage(r.width(), r.height());
+      for (int i = 0; i < prob.size(); i++) {
+        prob.data()[i] = Math.round(r.probability()[i] * 255);
+        raw.data()[i] = r.probability()[i] > threshold ? 1 : 0;
+      }
+      IntImage mask = Instances.removeSmall(raw, minSize, Connectivity.EIGHT);
+      Components cc = ConnectedComponents.label(mask, Connectivity.EIGHT);
+      long fg = mask.countNonZero();
+      for (int i = 0; i < mask.size(); i++) {
+        mask.data()[i] *= 255;
+      }
+      String stem = ref.stem();
+      put("prob/" + stem + ".png", PngWriter.grey8(prob));
+      if (density) {
+        IntImage d = new IntImage(r.width(), r.height());
+        for (int i = 0; i < d.size(); i++) {
+          d.data()[i] = (int) Math.round(Math.max(0, Math.min(1, r.density()[i])) * 255);
+        }
+        put("density/" + stem + ".png", PngWriter.grey8(d));
+      }
+      String stats = String.format(Locale.ROOT, "{\"width\": %d, \"height\": %d, \"foreground\": %.6f, "
+          + "\"components\": %d, \"prompts\": %d, \"seconds\": %.3f}", r.width(), r.height(),
+          fg / (double) mask.size(), cc.count(), prompts.size(), (System.nanoTime() - t0) / 1e9);
+      put("stats/" + stem + ".json", stats.getBytes(StandardCharsets.UTF_8));
+      put("mask/" + stem + ".png", PngWriter.grey8(mask)); // last: the slice is done
+    }
+
+    private void put(String rel, byte[] bytes) {
+      Path target = new Path(out, rel);
+      Path tmp = new Path(out, rel + ".tmp-" + java.util.UUID.randomUUID());
+      files.write(tmp, bytes);
+      files.delete(target);
+      files.rename(tmp, target);
+    }
+  }
+
+  static String sha256(byte[] b) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
