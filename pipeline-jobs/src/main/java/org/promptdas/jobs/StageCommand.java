@@ -105,6 +105,13 @@ public abstract class StageCommand implements Callable<Integer> {
     log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));
   }
 
+  /** Adds {@code key = value} (as a HOCON string) when the option was given. */
+  protected static void addIf(List<String> overrides, String key, String value) {
+    if (value != null) {
+      overrides.add(key + "=" + quoted(value));
+    }
+  }
+
   /** Quotes a command-line value as a HOCON string. */
   protected static String quoted(String v) {
     return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";

@@ -48,7 +48,7 @@ public final class DemoStage extends StageCommand {
 
   @Override
   protected void addOptionOverrides(List<String> o) {
-    TileStage.addIf(o, "demo.out", out);
+    addIf(o, "demo.out", out);
   }
 
   @Override

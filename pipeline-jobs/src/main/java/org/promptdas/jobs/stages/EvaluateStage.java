@@ -111,11 +111,11 @@ public final class EvaluateStage extends StageCommand {
 
   @Override
   protected void addOptionOverrides(List<String> o) {
-    TileStage.addIf(o, "evaluate.pred", pred);
-    TileStage.addIf(o, "evaluate.gt", gt);
-    TileStage.addIf(o, "evaluate.out", out);
-    TileStage.addIf(o, "evaluate.images", images);
-    TileStage.addIf(o, "evaluate.protocol", protocol);
+    addIf(o, "evaluate.pred", pred);
+    addIf(o, "evaluate.gt", gt);
+    addIf(o, "evaluate.out", out);
+    addIf(o, "evaluate.images", images);
+    addIf(o, "evaluate.protocol", protocol);
     if (minSize != null) {
       o.add("evaluate.min-size=" + minSize);
     }

@@ -111,10 +111,10 @@ public final class InferStage extends StageCommand {
 
   @Override
   protected void addOptionOverrides(List<String> o) {
-    TileStage.addIf(o, "infer.images", images);
-    TileStage.addIf(o, "infer.model", model);
-    TileStage.addIf(o, "infer.out", out);
-    TileStage.addIf(o, "infer.points", points);
+    addIf(o, "infer.images", images);
+    addIf(o, "infer.model", model);
+    addIf(o, "infer.out", out);
+    addIf(o, "infer.points", points);
     if (stride != null) {
       o.add("infer.stride=" + stride);
     }

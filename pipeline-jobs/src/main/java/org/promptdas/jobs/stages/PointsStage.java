@@ -83,9 +83,9 @@ public final class PointsStage extends StageCommand {
 
   @Override
   protected void addOptionOverrides(List<String> o) {
-    TileStage.addIf(o, "points.labels", labels);
-    TileStage.addIf(o, "points.out", out);
-    TileStage.addIf(o, "points.volume", volume);
+    addIf(o, "points.labels", labels);
+    addIf(o, "points.out", out);
+    addIf(o, "points.volume", volume);
     if (fraction != null) {
       o.add("points.fraction=" + fraction);
     }

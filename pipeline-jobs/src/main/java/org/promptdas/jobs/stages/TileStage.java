@@ -126,12 +126,6 @@ public final class TileStage extends StageCommand {
     }
   }
 
-  static void addIf(List<String> o, String key, String value) {
-    if (value != null) {
-      o.add(key + "=" + quoted(value));
-    }
-  }
-
   private TileGrid grid(Context ctx) {
     try {
       return new TileGrid(ctx.get(CROP), ctx.get(STRIDE),
