@@ -3,7 +3,7 @@ package org.promptdas.model.network;
 /**
  * Fixed resampling matrices, so that resampling is a matrix product in the graph (SameDiff M2.1's
  * resize ops lack gradients): PyTorch's bicubic (A = -0.75, edge-clamped taps, explicit scale
- * factor) for the position embedding, and bilinear x2 with {@code align_corners = false}.
+ * factor) for the position embedding. (Bilinear x2 is done with shifted copies in the graph.)
  * Stateless and thread-safe.
  */
 public final class Interpolation {
@@ -36,20 +36,6 @@ public final class Interpolation {
 
   private static double cubic2(double x, double a) {
     return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-  }
-
-  /** 1-D bilinear upsampling by 2 (align_corners false, source clamped at 0): {@code 2n x n}. */
-  public static double[][] bilinear2x(int n) {
-    double[][] m = new double[2 * n][n];
-    for (int d = 0; d < 2 * n; d++) {
-      double x = Math.max(0, (d + 0.5) / 2 - 0.5);
-      int x0 = (int) Math.floor(x);
-      int x1 = Math.min(x0 + 1, n - 1);
-      double l = x - x0;
-      m[d][x0] += 1 - l;
-      m[d][x1] += l;
-    }
-    return m;
   }
 
   /** The 2-D separable resampling as one matrix on row-major grids: {@code (dh*dw) x (sh*sw)}. */

@@ -52,6 +52,9 @@ public final class BenchModel implements Callable<Integer> {
   @Option(names = "--prompts", description = "Prompt points per crop (default 5).")
   int prompts = 5;
 
+  @Option(names = "--forward-only", description = "Skip the training steps.")
+  boolean forwardOnly;
+
   @Override
   public Integer call() throws IOException {
     double gflops = sgemm();
@@ -69,6 +72,10 @@ public final class BenchModel implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f), peak RSS %.2f GB%n",
             name, b, fwd, fwdFlops / 1e9, fwdRatio, peakRssGb());
         double trainRatio = Double.NaN;
+        if (forwardOnly) {
+          last = new double[] {fwdRatio, trainRatio};
+          continue;
+        }
         try {
           double train = timeTraining(w, b);
           trainRatio = train / (3 * fwdFlops / 1e9 / gflops);
