@@ -25,6 +25,15 @@ public final class PngWriter {
     return grey(img, BufferedImage.TYPE_USHORT_GRAY, 65535);
   }
 
+  /** A mask (zero / non-zero) as an 8-bit PNG of 0 and 255, as people and other tools expect. */
+  public static byte[] mask(IntImage mask) {
+    int[] d = new int[mask.size()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = mask.data()[i] != 0 ? 255 : 0;
+    }
+    return grey8(new IntImage(mask.width(), mask.height(), d));
+  }
+
   /** The smallest grey PNG that holds every sample: 8-bit up to 255, else 16-bit. */
   public static byte[] greyAuto(IntImage img) {
     return img.max() <= 255 ? grey8(img) : grey16(img);

@@ -49,18 +49,9 @@ public final class ParityCases {
     Files.createDirectories(dir.resolve("pred"));
     Files.createDirectories(dir.resolve("gt"));
     for (Case c : all()) {
-      Files.write(dir.resolve("pred").resolve(c.name() + ".png"), PngWriter.grey8(scale(c.pred())));
+      Files.write(dir.resolve("pred").resolve(c.name() + ".png"), PngWriter.mask(c.pred()));
       Files.write(dir.resolve("gt").resolve(c.name() + ".png"), PngWriter.greyAuto(c.gt()));
     }
-  }
-
-  private static IntImage scale(IntImage mask) {
-    IntImage m = mask.binarize();
-    int[] d = m.data();
-    for (int i = 0; i < d.length; i++) {
-      d[i] *= 255;
-    }
-    return m;
   }
 
   static IntImage erode(IntImage m) {

@@ -57,8 +57,8 @@ public final class BenchMetrics implements Callable<Integer> {
     int instances = ConnectedComponents.label(gt, Connectivity.EIGHT).count();
     Path dir = Files.createTempDirectory("bench-metrics");
     try {
-      Files.write(dir.resolve("pred.png"), PngWriter.grey8(scale(pred)));
-      Files.write(dir.resolve("gt.png"), PngWriter.grey8(scale(gt)));
+      Files.write(dir.resolve("pred.png"), PngWriter.mask(pred));
+      Files.write(dir.resolve("gt.png"), PngWriter.mask(gt));
       Scorer scorer = new Scorer(Protocol.BINARY, 15);
       SliceScores ours = scorer.score(pred, gt); // warm-up
       scorer.score(pred, gt);
@@ -156,14 +156,6 @@ public final class BenchMetrics implements Callable<Integer> {
       }
     }
     return new IntImage(w, h, out);
-  }
-
-  private static IntImage scale(IntImage mask) {
-    int[] d = mask.data().clone();
-    for (int i = 0; i < d.length; i++) {
-      d[i] *= 255;
-    }
-    return new IntImage(mask.width(), mask.height(), d);
   }
 
   private static double median(double[] v) {

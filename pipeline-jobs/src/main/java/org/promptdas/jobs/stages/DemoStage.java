@@ -101,15 +101,7 @@ public final class DemoStage extends StageCommand {
     List<SliceRef> slices = SliceSet.resolve(files, images, null).slices();
     new JavaSparkContext(ctx.spark().sparkContext()).parallelize(slices, slices.size()).foreach(s ->
         files.write(new Path(out + "/" + s.name()),
-            PngWriter.grey8(scale(IntensityBaseline.predict(SliceSet.read(files, s))))));
-  }
-
-  private static org.promptdas.core.image.IntImage scale(org.promptdas.core.image.IntImage mask) {
-    int[] d = mask.data();
-    for (int i = 0; i < d.length; i++) {
-      d[i] *= 255;
-    }
-    return mask;
+            PngWriter.mask(IntensityBaseline.predict(SliceSet.read(files, s)))));
   }
 
   private static String[] row(String model, String domain, HadoopFiles files, String evalDir) {

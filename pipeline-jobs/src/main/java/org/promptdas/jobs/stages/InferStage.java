@@ -226,9 +226,6 @@ public final class InferStage extends StageCommand {
       IntImage mask = Instances.removeSmall(raw, minSize, Connectivity.EIGHT);
       Components cc = ConnectedComponents.label(mask, Connectivity.EIGHT);
       long fg = mask.countNonZero();
-      for (int i = 0; i < mask.size(); i++) {
-        mask.data()[i] *= 255;
-      }
       String stem = ref.stem();
       put("prob/" + stem + ".png", PngWriter.grey8(prob));
       if (density) {
@@ -242,7 +239,7 @@ public final class InferStage extends StageCommand {
           + "\"components\": %d, \"prompts\": %d, \"seconds\": %.3f}", r.width(), r.height(),
           fg / (double) mask.size(), cc.count(), prompts.size(), (System.nanoTime() - t0) / 1e9);
       put("stats/" + stem + ".json", stats.getBytes(StandardCharsets.UTF_8));
-      put("mask/" + stem + ".png", PngWriter.grey8(mask)); // last: the slice is done
+      put("mask/" + stem + ".png", PngWriter.mask(mask)); // last: the slice is done
     }
 
     private void put(String rel, byte[] bytes) {
