@@ -4,9 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.model.train.Gradients;
 
@@ -23,12 +21,7 @@ final class FiniteDifferences {
   record Result(List<String> failures, int checked, int tensors) {}
 
   static Result check(SameDiff sd, Map<String, INDArray> ph, String loss, int perTensor, long seed) {
-    List<String> params = new ArrayList<>();
-    for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
-        params.add(v.name());
-      }
-    }
+    List<String> params = new ArrayList<>(Gradients.trainables(sd).keySet());
     Gradients.prepare(sd);
     Map<String, INDArray> grads = sd.calculateGradients(ph, params);
     SplittableRandom r = new SplittableRandom(seed);

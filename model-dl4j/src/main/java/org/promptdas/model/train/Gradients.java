@@ -2,11 +2,30 @@ package org.promptdas.model.train;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Gradient-graph creation without SameDiff M2.1's one stdout line per differentiated op. */
+/**
+ * Gradient-graph helpers: the trainable variables of a graph, and creating the backward graph
+ * without SameDiff M2.1's one stdout line per differentiated op.
+ */
 public final class Gradients {
   private Gradients() {}
+
+  /** The trainable variables of {@code sd} by name, in graph order (live arrays, not copies). */
+  public static Map<String, INDArray> trainables(SameDiff sd) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == VariableType.VARIABLE) {
+        out.put(v.name(), v.getArr());
+      }
+    }
+    return out;
+  }
 
   /** Builds {@code sd}'s backward graph once, with standard output silenced meanwhile. */
   public static synchronized void prepare(SameDiff sd) {

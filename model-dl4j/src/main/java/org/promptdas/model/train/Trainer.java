@@ -6,9 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -71,11 +69,7 @@ public final class Trainer {
     this.student = PromptDasGraph.build(init, rows, slots, queries + backgrounds, DataType.FLOAT);
     TrainingLoss.attach(student, net, rows, slots, queries, backgrounds, cfg.losses(), DataType.FLOAT);
     Gradients.prepare(student);
-    for (SDVariable v : student.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
-        params.put(v.name(), v.getArr());
-      }
-    }
+    params.putAll(Gradients.trainables(student));
     this.teacher = cfg.usesTarget() && cfg.mode() != Mode.ORACLE
         ? PromptDasGraph.build(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
     this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay());
@@ -100,7 +94,7 @@ public final class Trainer {
 
   /** The teacher (the student itself when the mode has none). */
   public Weights teacherWeights() {
-    return teacher == null ? studentWeights() : Weights.fromGraph(net, arrays(teacher));
+    return teacher == null ? studentWeights() : Weights.fromGraph(net, Gradients.trainables(teacher));
   }
 
   AdamW optimiser() {
@@ -108,7 +102,7 @@ public final class Trainer {
   }
 
   Map<String, INDArray> teacherArrays() {
-    return teacher == null ? Map.of() : arrays(teacher);
+    return teacher == null ? Map.of() : Gradients.trainables(teacher);
   }
 
   void restore(long steps, Map<String, INDArray> teacherArrays) {
@@ -116,16 +110,6 @@ public final class Trainer {
     if (teacher != null) {
       teacherArrays.forEach((k, a) -> teacher.getVariable(k).getArr().assign(a));
     }
-  }
-
-  private static Map<String, INDArray> arrays(SameDiff sd) {
-    Map<String, INDArray> out = new LinkedHashMap<>();
-    for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
-        out.put(v.name(), v.getArr());
-      }
-    }
-    return out;
   }
 
   /** The random source of step {@code t}: a function of the seed and t only. */
@@ -209,7 +193,7 @@ public final class Trainer {
     if (label == null) {
       throw new IllegalArgumentException("a labelled crop is needed here (source or oracle)");
     }
-    Components inst = instancesOf(label);
+    Components inst = Instances.of(label);
     List<Point> centres = CentrePoints.of(inst);
     int n = s.image().width();
     float[] seg = new float[n * n];
@@ -223,21 +207,6 @@ public final class Trainer {
     int ns = rnd.nextInt(Math.min(centres.size(), slots) + 1);
     return new Row(s.image(), seg, ones, DensityMap.render(centres, n, n, cfg.sigma()), true,
         new ArrayList<>(shuffled.subList(0, ns)), 0, List.of(), List.of());
-  }
-
-  /** Instance ids when the label has several non-zero values, else 8-connected components. */
-  public static Components instancesOf(IntImage label) {
-    int first = 0;
-    for (int v : label.data()) {
-      if (v != 0) {
-        if (first == 0) {
-          first = v;
-        } else if (v != first) {
-          return Instances.ofIds(label);
-        }
-      }
-    }
-    return ConnectedComponents.label(label, Connectivity.EIGHT);
   }
 
   private List<Row> pseudoLabelled(List<Sample> crops, SplittableRandom rnd) {

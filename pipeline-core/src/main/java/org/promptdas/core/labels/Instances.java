@@ -12,6 +12,25 @@ import org.promptdas.core.image.IntImage;
 public final class Instances {
   private Instances() {}
 
+  /**
+   * Instances of a label image of either convention: its ids when it holds several non-zero
+   * values (instance-id labels), else the 8-connected components of its mask (binary labels,
+   * whose instances are their components).
+   */
+  public static Components of(IntImage label) {
+    int first = 0;
+    for (int v : label.data()) {
+      if (v != 0) {
+        if (first == 0) {
+          first = v;
+        } else if (v != first) {
+          return ofIds(label);
+        }
+      }
+    }
+    return ConnectedComponents.label(label, Connectivity.EIGHT);
+  }
+
   /** Instances of a binary mask: its connected components. */
   public static Components ofMask(IntImage mask, Connectivity connectivity) {
     return ConnectedComponents.label(mask, connectivity);

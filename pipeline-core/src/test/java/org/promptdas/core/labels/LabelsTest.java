@@ -136,6 +136,16 @@ class LabelsTest {
   }
 
   @Test
+  void labelImagesOfEitherConventionGiveTheirInstances() {
+    // two touching regions: one instance as a 0/255 mask, two as ids
+    IntImage binary = new IntImage(4, 1, new int[] {255, 255, 0, 255});
+    assertEquals(2, Instances.of(binary).count());
+    IntImage ids = new IntImage(4, 1, new int[] {3, 9, 0, 3});
+    assertEquals(2, Instances.of(ids).count());
+    assertEquals(2, Instances.of(ids).area(1)); // id 3 at both ends, not connected
+  }
+
+  @Test
   void centreIsTheCentroidOrTheNearestPixelOfTheInstance() {
     IntImage m = new IntImage(20, 20);
     for (int y = 2; y <= 6; y++) {

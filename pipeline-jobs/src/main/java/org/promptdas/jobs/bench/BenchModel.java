@@ -6,14 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -144,12 +142,7 @@ public final class BenchModel implements Callable<Integer> {
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
     sd.setLossVariables(loss.name());
     Gradients.prepare(sd);
-    Map<String, INDArray> params = new LinkedHashMap<>();
-    for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
-        params.put(v.name(), v.getArr());
-      }
-    }
+    Map<String, INDArray> params = Gradients.trainables(sd);
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);

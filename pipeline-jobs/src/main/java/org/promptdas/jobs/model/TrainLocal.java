@@ -19,6 +19,7 @@ import org.promptdas.core.io.AtomicFiles;
 import org.promptdas.core.io.ImageFormat;
 import org.promptdas.core.io.ImageReaders;
 import org.promptdas.core.labels.CentrePoints;
+import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
 import org.promptdas.core.labels.PointSampler;
 import org.promptdas.model.ModelFile;
@@ -224,7 +225,7 @@ public final class TrainLocal implements Callable<Integer> {
           throw new BadInput(lf + ": label size differs from " + f);
         }
         if (points) {
-          pts = PointSampler.choose(CentrePoints.of(Trainer.instancesOf(lab)), fraction, 1, "target", i);
+          pts = PointSampler.choose(CentrePoints.of(Instances.of(lab)), fraction, 1, "target", i);
           lab = null;
         }
       }

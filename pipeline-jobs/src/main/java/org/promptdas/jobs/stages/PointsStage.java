@@ -16,6 +16,7 @@ import org.promptdas.core.config.Param;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.CentrePoints;
 import org.promptdas.core.labels.Components;
+import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
 import org.promptdas.core.labels.PointSampler;
 import org.promptdas.jobs.StageCommand;
@@ -23,7 +24,6 @@ import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
-import org.promptdas.model.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -114,7 +114,7 @@ public final class PointsStage extends StageCommand {
           int index = (Integer) t[0];
           SliceRef ref = (SliceRef) t[1];
           IntImage label = SliceSet.read(files, ref);
-          Components inst = Trainer.instancesOf(label);
+          Components inst = Instances.of(label);
           List<Row> rows = new ArrayList<>();
           for (Point p : CentrePoints.of(inst)) {
             rows.add(RowFactory.create(vol, index, ref.name(), p.x(), p.y(),
