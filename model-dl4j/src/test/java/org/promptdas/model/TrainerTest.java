@@ -23,12 +23,14 @@ import org.promptdas.core.synth.Domain;
 import org.promptdas.core.synth.SynthEm;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.Averaging;
 import org.promptdas.model.train.Checkpoint;
 import org.promptdas.model.train.Mode;
 import org.promptdas.model.train.Sample;
 import org.promptdas.model.train.StepResult;
 import org.promptdas.model.train.TrainConfig;
 import org.promptdas.model.train.Trainer;
+import org.promptdas.model.train.TrainingState;
 
 /** Reproducibility, resume equality and learning of the single-process trainer (tiny network). */
 class TrainerTest {
@@ -108,6 +110,51 @@ class TrainerTest {
     assertSameTensors(straight.teacherWeights().tensors(), resumed.teacherWeights().tensors());
     NetworkConfig other = new NetworkConfig(64, 8, 64, 2, 2, 2, 8, 2, 4, 96, 16, 4);
     assertThrows(BadInput.class, () -> Checkpoint.load(ckpt, other));
+  }
+
+  @Test
+  void aRoundOfOneWorkerAndOneStepIsTheSingleProcessStep() {
+    Trainer single = new Trainer(Weights.initialise(NET, 6), config(Mode.WDA, 10, 1e-3));
+    train(single, 0, 2);
+    TrainingState start = single.state();
+    train(single, 2, 3);
+    Trainer worker = Trainer.from(start).holdTeacher();
+    train(worker, 2, 3);
+    TrainingState round = Averaging.average(start, Averaging.flatten(worker.state()), 1, 1);
+    TrainingState expected = single.state();
+    assertEquals(expected.step(), round.step());
+    assertEquals(expected.adamSteps(), round.adamSteps());
+    assertSameTensors(expected.student(), round.student());
+    assertSameTensors(expected.firstMoments(), round.firstMoments());
+    assertSameTensors(expected.secondMoments(), round.secondMoments());
+    for (String k : expected.teacher().keySet()) {
+      assertTrue(expected.teacher().get(k).equalsWithEps(round.teacher().get(k), 1e-7), k);
+    }
+    assertTrue(!expected.teacher().equals(start.teacher()), "the teacher moved");
+  }
+
+  @Test
+  void theAverageOfTwoWorkersIsTheirMeanAndTheTeacherFollowsIt() {
+    TrainingState start = new Trainer(Weights.initialise(NET, 7), config(Mode.UDA, 10, 1e-3)).state();
+    Trainer a = Trainer.from(start).holdTeacher();
+    Trainer b = Trainer.from(start).holdTeacher().useRandomStream(1);
+    train(a, 0, 2);
+    train(b, 4, 6);
+    float[] fa = Averaging.flatten(a.state());
+    float[] fb = Averaging.flatten(b.state());
+    float[] sum = new float[fa.length];
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] = fa[i] + fb[i];
+    }
+    TrainingState avg = Averaging.average(start, sum, 2, 2);
+    assertEquals(2, avg.step());
+    String k = "mask_decoder.mask_tokens.weight";
+    INDArray mean = a.state().student().get(k).add(b.state().student().get(k)).divi(2);
+    assertTrue(mean.equalsWithEps(avg.student().get(k), 1e-7));
+    assertTrue(!a.state().student().get(k).equalsWithEps(b.state().student().get(k), 1e-6),
+        "the workers saw different crops");
+    // steps 0 and 1 have EMA decays 0 and 1/2: the teacher becomes the averaged student
+    assertTrue(avg.teacher().get(k).equalsWithEps(avg.student().get(k), 1e-7));
   }
 
   @Test

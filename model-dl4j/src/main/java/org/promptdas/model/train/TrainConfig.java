@@ -69,6 +69,11 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return mode != Mode.SOURCE_ONLY;
   }
 
+  /** True when a mean teacher makes pseudo-labels (UDA, WDA); source-only and oracle have none. */
+  public boolean hasTeacher() {
+    return usesTarget() && mode != Mode.ORACLE;
+  }
+
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,

@@ -42,8 +42,9 @@ import org.promptdas.model.network.Weights;
  *       queries and N^n background points. In UDA the teacher's confident detections stand in for
  *       the sparse points. Oracle: target crops are treated as labelled source crops.</li>
  * </ul>
- * Every random choice of step t derives from (seed, t), so two runs with the same seed give
- * bit-identical parameters and a run resumed from a checkpoint continues exactly. Not thread-safe.
+ * Every random choice of step t derives from (seed, random stream, t), so two runs with the same
+ * seed give bit-identical parameters and a run resumed from a checkpoint ({@link #state},
+ * {@link #from}) continues exactly. Not thread-safe.
  */
 public final class Trainer {
   private final NetworkConfig net;
@@ -57,20 +58,22 @@ public final class Trainer {
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private final AdamW optimiser;
   private long step;
+  private long stream;
+  private boolean teacherHeld;
 
   public Trainer(Weights init, TrainConfig cfg) {
     this.net = init.config();
     this.cfg = cfg;
     this.rows = cfg.usesTarget() ? 2 * cfg.batch() : cfg.batch();
     this.slots = cfg.maxPrompts();
-    boolean pcl = cfg.contrastive() && cfg.usesTarget() && cfg.mode() != Mode.ORACLE;
+    boolean pcl = cfg.contrastive() && cfg.hasTeacher();
     this.queries = pcl ? cfg.maxQueries() : 0;
     this.backgrounds = pcl ? cfg.backgroundPoints() : 0;
     this.student = PromptDasGraph.build(init, rows, slots, queries + backgrounds, DataType.FLOAT);
     TrainingLoss.attach(student, net, rows, slots, queries, backgrounds, cfg.losses(), DataType.FLOAT);
     Gradients.prepare(student);
     params.putAll(Gradients.trainables(student));
-    this.teacher = cfg.usesTarget() && cfg.mode() != Mode.ORACLE
+    this.teacher = cfg.hasTeacher()
         ? PromptDasGraph.build(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
     this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay());
   }
@@ -97,24 +100,74 @@ public final class Trainer {
     return teacher == null ? studentWeights() : Weights.fromGraph(net, Gradients.trainables(teacher));
   }
 
-  AdamW optimiser() {
-    return optimiser;
+  /**
+   * Draws this trainer's random choices from stream {@code id} (default 0): data-parallel workers
+   * that run the same steps on different crops use different streams.
+   */
+  public Trainer useRandomStream(long id) {
+    this.stream = id;
+    return this;
   }
 
-  Map<String, INDArray> teacherArrays() {
-    return teacher == null ? Map.of() : Gradients.trainables(teacher);
+  /**
+   * Keeps the teacher fixed during {@link #step} (the workers of a distributed round, whose teacher
+   * moves once per round, on the driver, from the averaged student).
+   */
+  public Trainer holdTeacher() {
+    this.teacherHeld = true;
+    return this;
   }
 
-  void restore(long steps, Map<String, INDArray> teacherArrays) {
-    step = steps;
-    if (teacher != null) {
-      teacherArrays.forEach((k, a) -> teacher.getVariable(k).getArr().assign(a));
+  /** A snapshot of everything needed to continue (copies, not live arrays). */
+  public TrainingState state() {
+    Map<String, INDArray> s = copy(params);
+    return new TrainingState(net, cfg, step, optimiser.steps(), s,
+        teacher == null ? s : copy(Gradients.trainables(teacher)),
+        copy(optimiser.firstMoments()), copy(optimiser.secondMoments()));
+  }
+
+  /** A trainer continuing from {@code state}. */
+  public static Trainer from(TrainingState state) {
+    Trainer t = new Trainer(Weights.fromGraph(state.network(), state.student()), state.training());
+    t.load(state);
+    return t;
+  }
+
+  /**
+   * Puts {@code state} into this trainer's existing graphs (no rebuild), so that one trainer can
+   * serve many rounds.
+   *
+   * @throws IllegalArgumentException if the state belongs to another network or training config
+   */
+  public void load(TrainingState state) {
+    if (!net.equals(state.network()) || !cfg.equals(state.training())) {
+      throw new IllegalArgumentException("the state belongs to another network or training configuration");
     }
+    assign(params, state.student());
+    if (teacher != null) {
+      assign(Gradients.trainables(teacher), state.teacher());
+    }
+    step = state.step();
+    optimiser.restore(state.adamSteps(), state.firstMoments(), state.secondMoments());
   }
 
-  /** The random source of step {@code t}: a function of the seed and t only. */
-  static SplittableRandom random(long seed, long t) {
-    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + t * 0xBF58476D1CE4E5B9L + 1);
+  private static void assign(Map<String, INDArray> live, Map<String, INDArray> values) {
+    if (!live.keySet().equals(values.keySet())) {
+      throw new IllegalArgumentException("the state's parameters differ from the graph's");
+    }
+    live.forEach((k, a) -> a.assign(values.get(k)));
+  }
+
+  private static Map<String, INDArray> copy(Map<String, INDArray> m) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    m.forEach((k, a) -> out.put(k, a.dup()));
+    return out;
+  }
+
+  /** The random source of step {@code t} in stream {@code stream}: a function of these three only. */
+  static SplittableRandom random(long seed, long stream, long t) {
+    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + t * 0xBF58476D1CE4E5B9L
+        + stream * 0x94D049BB133111EBL + 1);
   }
 
   /**
@@ -129,7 +182,7 @@ public final class Trainer {
       throw new IllegalArgumentException("a step takes " + cfg.batch() + " source"
           + (cfg.usesTarget() ? " and " + cfg.batch() + " target" : "") + " crops");
     }
-    SplittableRandom rnd = random(cfg.seed(), step);
+    SplittableRandom rnd = random(cfg.seed(), stream, step);
     List<Row> batch = new ArrayList<>();
     for (Sample s : source) {
       batch.add(labelled(aug(s, rnd), rnd));
@@ -166,7 +219,7 @@ public final class Trainer {
       }
     });
     optimiser.update(reached, grads, lr);
-    if (teacher != null) {
+    if (teacher != null && !teacherHeld) {
       double decay = cfg.emaDecay(step);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
         teacher.getVariable(e.getKey()).getArr().muli(decay).addi(e.getValue().mul(1 - decay));
