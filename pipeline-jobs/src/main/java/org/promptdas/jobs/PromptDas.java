@@ -13,6 +13,7 @@ import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.jobs.stages.PointsStage;
 import org.promptdas.jobs.stages.SynthStage;
 import org.promptdas.jobs.stages.TileStage;
+import org.promptdas.jobs.stages.TrainStage;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,7 +24,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "prompt-das", mixinStandardHelpOptions = true, version = "prompt-das 0.1.0",
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
-    subcommands = {SynthStage.class, TileStage.class, PointsStage.class, InferStage.class,
+    subcommands = {SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
         EvaluateStage.class, DemoStage.class,
         BenchMetrics.class, BenchModel.class, PredictCrop.class, ImportWeights.class, TrainLocal.class})
 public final class PromptDas {

@@ -25,10 +25,11 @@ import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.jobs.stages.PointsStage;
 import org.promptdas.jobs.stages.SynthStage;
 import org.promptdas.jobs.stages.TileStage;
+import org.promptdas.jobs.stages.TrainStage;
 
 class ConfigurationTest {
   private static final List<Class<?>> STAGES =
-      List.of(SynthStage.class, TileStage.class, PointsStage.class, InferStage.class,
+      List.of(SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
       EvaluateStage.class, DemoStage.class);
 
   static List<Param<?>> declared() throws Exception {
@@ -53,7 +54,7 @@ class ConfigurationTest {
       declared.add(p.path());
     }
     Set<String> stageKeys = new TreeSet<>();
-    for (String section : List.of("synth", "tile", "points", "infer", "evaluate", "demo")) {
+    for (String section : List.of("synth", "tile", "points", "train", "infer", "evaluate", "demo")) {
       defaults.getConfig("prompt-das." + section).entrySet()
           .forEach(e -> stageKeys.add("prompt-das." + section + "." + e.getKey()));
     }

@@ -134,9 +134,11 @@ public final class Weights {
     return g.castTo(type).dup('c');
   }
 
-  /** A tensor of {@code w} in graph layout and float32 (for restoring graph state). */
-  public static INDArray graphLayoutOf(Weights w, String name) {
-    return w.graphArray(name, DataType.FLOAT);
+  /** Every tensor in graph layout and float32, by name (copies). */
+  public Map<String, INDArray> graphTensors() {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    tensors().keySet().forEach(k -> out.put(k, graphArray(k, DataType.FLOAT)));
+    return out;
   }
 
   /** Weights from graph variables (name -> array in graph layout). */

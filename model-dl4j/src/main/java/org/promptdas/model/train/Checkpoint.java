@@ -107,15 +107,8 @@ public final class Checkpoint {
     });
     return new TrainingState(net, TrainConfig.fromJson(c.metadata().get("training")),
         Long.parseLong(c.metadata().get("step")), Long.parseLong(c.metadata().get("adam_steps")),
-        graphLayout(net, parts.get("student"), name + " (student)"),
-        graphLayout(net, parts.get("teacher"), name + " (teacher)"),
+        Weights.of(net, parts.get("student"), name + " (student)").graphTensors(),
+        Weights.of(net, parts.get("teacher"), name + " (teacher)").graphTensors(),
         parts.getOrDefault("adam_m", Map.of()), parts.getOrDefault("adam_v", Map.of()));
-  }
-
-  private static Map<String, INDArray> graphLayout(NetworkConfig net, Map<String, INDArray> raw, String what) {
-    Weights w = Weights.of(net, raw, what);
-    Map<String, INDArray> out = new LinkedHashMap<>();
-    w.tensors().keySet().forEach(k -> out.put(k, Weights.graphLayoutOf(w, k)));
-    return out;
   }
 }

@@ -1,8 +1,9 @@
 package org.promptdas.model.train;
 
 import java.util.Map;
-import org.promptdas.model.network.NetworkConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.Weights;
 
 /**
  * Everything a training run needs to continue: the network and training configuration, the number
@@ -18,4 +19,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record TrainingState(NetworkConfig network, TrainConfig training, long step, long adamSteps,
     Map<String, INDArray> student, Map<String, INDArray> teacher,
-    Map<String, INDArray> firstMoments, Map<String, INDArray> secondMoments) {}
+    Map<String, INDArray> firstMoments, Map<String, INDArray> secondMoments) {
+
+  /** The state before the first step: teacher = student = {@code init}, no moments. */
+  public static TrainingState initial(Weights init, TrainConfig training) {
+    Map<String, INDArray> s = init.graphTensors();
+    return new TrainingState(init.config(), training, 0, 0, s, s, Map.of(), Map.of());
+  }
+}

@@ -119,6 +119,18 @@ public final class HadoopFiles implements Serializable {
     }
   }
 
+  /**
+   * Writes a whole file under a temporary name beside it and renames it into place, replacing an
+   * older file of that name: readers see the old file or the new one, never a part (on HDFS and
+   * local disks; between the delete and the rename the name is briefly absent).
+   */
+  public void writeAtomically(Path target, byte[] bytes) {
+    Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + java.util.UUID.randomUUID());
+    write(tmp, bytes);
+    delete(target);
+    rename(tmp, target);
+  }
+
   public void mkdirs(Path p) {
     try {
       fs(p).mkdirs(p);

@@ -17,7 +17,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.promptdas.core.PromptDasException.BadConfig;
@@ -31,6 +30,7 @@ import org.promptdas.core.labels.Connectivity;
 import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
 import org.promptdas.jobs.StageCommand;
+import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
@@ -198,11 +198,10 @@ public final class InferStage extends StageCommand {
         throw new BadInput(outDir + "/stats: unreadable (" + e.getMessage() + ")", e);
       }
     }
-    Path statsTmp = new Path(outDir, "_stats.parquet.tmp");
-    files.delete(statsTmp);
-    ctx.spark().createDataFrame(rows, STATS).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(statsTmp.toString());
-    files.delete(new Path(outDir, "stats.parquet"));
-    files.rename(statsTmp, new Path(outDir, "stats.parquet"));
+    try (AtomicOutput stats = AtomicOutput.begin(files, new Path(outDir, "stats.parquet"), true)) {
+      ctx.spark().createDataFrame(rows, STATS).coalesce(1).write().parquet(stats.temp().toString());
+      stats.commit();
+    }
     log.info("infer: {} slices -> {}", slices.size(), outDir);
   }
 
@@ -243,11 +242,7 @@ public final class InferStage extends StageCommand {
     }
 
     private void put(String rel, byte[] bytes) {
-      Path target = new Path(out, rel);
-      Path tmp = new Path(out, rel + ".tmp-" + java.util.UUID.randomUUID());
-      files.write(tmp, bytes);
-      files.delete(target);
-      files.rename(tmp, target);
+      files.writeAtomically(new Path(out, rel), bytes);
     }
   }
 

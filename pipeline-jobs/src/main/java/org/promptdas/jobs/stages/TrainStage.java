@@ -1,0 +1,350 @@
+package org.promptdas.jobs.stages;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.promptdas.core.PromptDasException.BadConfig;
+import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.config.Param;
+import org.promptdas.jobs.StageCommand;
+import org.promptdas.jobs.fs.AtomicOutput;
+import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.training.CropRecord;
+import org.promptdas.jobs.training.LocalRound;
+import org.promptdas.jobs.training.RoundRecord;
+import org.promptdas.jobs.training.WorkerResult;
+import org.promptdas.model.ModelFile;
+import org.promptdas.model.PromptDasModel;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.Averaging;
+import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Mode;
+import org.promptdas.model.train.TrainConfig;
+import org.promptdas.model.train.TrainingState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import scala.Tuple2;
+
+/**
+ * {@code train}: data-parallel Prompt-DAS training in synchronous rounds. The crops of the source
+ * (and target) tile datasets are dealt to P workers (the i-th crop in key order to worker i mod P)
+ * and cached. Each round the driver broadcasts the state (student, teacher, AdamW moments, step)
+ * as checkpoint bytes; every worker runs K local steps on its crops ({@link LocalRound}); a
+ * {@code treeAggregate} sums the workers' parameters and moments; the driver divides, moves the
+ * EMA teacher from the averaged student ({@link Averaging}) and logs the round. A failed task is
+ * re-run by Spark from the same broadcast and repeats the same steps.
+ *
+ * <p>Writes into OUT: {@code checkpoints/step-N.ckpt} every N rounds and at the end (each atomic),
+ * {@code history.jsonl} (rewritten at every checkpoint), {@code _train.json} (what was asked), and
+ * at the end {@code history.parquet/} and {@code model.pdas} (the teacher when adapting, else the
+ * student), which marks the run complete. {@code --resume} continues from the newest checkpoint,
+ * refusing one of another network or training configuration, and ends with the same parameters as
+ * an uninterrupted run.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train Prompt-DAS on Spark (parameter averaging, EMA teacher).")
+public final class TrainStage extends StageCommand {
+  public static final Param<String> SOURCE = Param.required("prompt-das.train.source",
+      "labelled source crops (a tile dataset)");
+  public static final Param<String> TARGET = Param.string("prompt-das.train.target",
+      "target crops (a tile dataset; with points for WDA, labels for oracle), empty for source-only");
+  public static final Param<String> OUT = Param.required("prompt-das.train.out", "output folder");
+  public static final Param<String> MODE = Param.oneOf("prompt-das.train.mode", "training mode",
+      List.of("source-only", "uda", "wda", "oracle"));
+  public static final Param<String> NETWORK = Param.oneOf("prompt-das.train.network",
+      "network size", List.of("tiny", "paper"));
+  public static final Param<String> INIT = Param.string("prompt-das.train.init",
+      "model file to start from, or empty for a random initialisation from the seed");
+  public static final Param<Integer> STEPS = Param.integer("prompt-das.train.steps",
+      "optimisation steps per worker (the length of the learning-rate schedule)", 1, 100_000_000);
+  public static final Param<Integer> LOCAL_STEPS = Param.integer("prompt-das.train.local-steps",
+      "steps each worker runs between two averagings (K); must divide steps", 1, 100_000_000);
+  public static final Param<Integer> PARTITIONS = Param.integer("prompt-das.train.partitions",
+      "data-parallel workers (0: Spark's default parallelism)", 0, 100_000);
+  public static final Param<Integer> BATCH = Param.integer("prompt-das.train.batch",
+      "source crops per worker step (as many target crops join them)", 1, 4096);
+  public static final Param<Double> LEARNING_RATE = Param.number("prompt-das.train.learning-rate",
+      "initial learning rate (0: the network's preset)", 0, 1);
+  public static final Param<Long> SEED = Param.longValue("prompt-das.train.seed", "seed of every random choice");
+  public static final Param<Integer> CHECKPOINT_EVERY = Param.integer("prompt-das.train.checkpoint-every",
+      "rounds between checkpoints", 1, 100_000_000);
+  public static final Param<Boolean> DET = Param.bool("prompt-das.train.detection-pseudo-labels",
+      "supervise the target density map with the teacher's peaks (Table 2)");
+  public static final Param<Boolean> SEG = Param.bool("prompt-das.train.segmentation-pseudo-labels",
+      "supervise confident target pixels with the teacher's mask (Table 2)");
+  public static final Param<Boolean> PROMPTS = Param.bool("prompt-das.train.training-prompts",
+      "prompt target crops with sparse and detected points (Table 2)");
+  public static final Param<Boolean> PCL = Param.bool("prompt-das.train.contrastive",
+      "prompt-guided contrastive loss (Table 2)");
+  public static final Param<Boolean> RESUME = Param.bool("prompt-das.train.resume",
+      "continue from the newest checkpoint in the output folder");
+
+  @Option(names = "--source", paramLabel = "PATH", description = "Labelled source crops (tile output).")
+  String source;
+
+  @Option(names = "--target", paramLabel = "PATH", description = "Target crops (tile output).")
+  String target;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
+  String out;
+
+  @Option(names = "--mode", description = "source-only, uda, wda or oracle.")
+  String mode;
+
+  @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder.")
+  boolean resume;
+
+  /** What validation found. */
+  private TrainingState start;
+  private List<RoundRecord> history;
+  private int partitions;
+  private boolean complete;
+
+  @Override
+  protected String stage() {
+    return "train";
+  }
+
+  @Override
+  protected List<Param<?>> params() {
+    return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
+        LEARNING_RATE, SEED, CHECKPOINT_EVERY, DET, SEG, PROMPTS, PCL, RESUME);
+  }
+
+  @Override
+  protected void addOptionOverrides(List<String> o) {
+    addIf(o, "train.source", source);
+    addIf(o, "train.target", target);
+    addIf(o, "train.out", out);
+    addIf(o, "train.mode", mode);
+    if (resume) {
+      o.add("train.resume=true");
+    }
+  }
+
+  static Mode mode(String s) {
+    return switch (s) {
+      case "source-only" -> Mode.SOURCE_ONLY;
+      case "uda" -> Mode.UDA;
+      case "wda" -> Mode.WDA;
+      default -> Mode.ORACLE;
+    };
+  }
+
+  /** The training configuration the settings ask for. */
+  static TrainConfig trainConfig(Context ctx) {
+    Mode m = mode(ctx.get(MODE));
+    boolean tiny = ctx.get(NETWORK).equals("tiny");
+    TrainConfig preset = tiny ? TrainConfig.tiny(m, ctx.get(STEPS), ctx.get(SEED))
+        : TrainConfig.paper(m, ctx.get(STEPS), ctx.get(SEED));
+    double lr = ctx.get(LEARNING_RATE) > 0 ? ctx.get(LEARNING_RATE) : preset.learningRate();
+    return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr);
+  }
+
+  @Override
+  protected void validate(Context ctx) {
+    HadoopFiles files = ctx.files();
+    TrainConfig cfg = trainConfig(ctx);
+    NetworkConfig net = ctx.get(NETWORK).equals("tiny") ? NetworkConfig.tiny() : NetworkConfig.paper();
+    if (ctx.get(STEPS) % ctx.get(LOCAL_STEPS) != 0) {
+      throw new BadConfig(LOCAL_STEPS.path() + " = " + ctx.get(LOCAL_STEPS) + " does not divide "
+          + STEPS.path() + " = " + ctx.get(STEPS) + " (every round runs the same number of steps)");
+    }
+    if (cfg.usesTarget() && ctx.get(TARGET).isEmpty()) {
+      throw new BadConfig(TARGET.path() + " is needed in mode " + ctx.get(MODE));
+    }
+    partitions = ctx.get(PARTITIONS) > 0 ? ctx.get(PARTITIONS)
+        : ctx.spark().sparkContext().defaultParallelism();
+    check(ctx, ctx.get(SOURCE), "source", true, false);
+    if (cfg.usesTarget()) {
+      check(ctx, ctx.get(TARGET), "target", cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA);
+    }
+    Path outDir = files.qualify(ctx.get(OUT));
+    Path newest = newestCheckpoint(files, outDir);
+    history = new ArrayList<>();
+    if (ctx.get(RESUME) && newest != null) {
+      start = Checkpoint.read(newest.toString(), files.read(newest), net);
+      if (!start.training().equals(cfg)) {
+        throw new BadConfig(newest + ": a checkpoint of another training configuration ("
+            + start.training().toJson() + "); this run asks for " + cfg.toJson()
+            + " (resume with the same settings, or use another output folder)");
+      }
+      history = readHistory(files, new Path(outDir, "history.jsonl"), start.step() / ctx.get(LOCAL_STEPS));
+      complete = start.step() == cfg.steps() && files.exists(new Path(outDir, "model.pdas"));
+      log.info("train: resuming from {} at step {}", newest, start.step());
+      return;
+    }
+    if (files.exists(outDir) && !ctx.overwrite()) {
+      throw new BadConfig(outDir + ": holds an earlier run (use --resume to continue it, another "
+          + "output folder, or --overwrite)");
+    }
+    Weights init = ctx.get(INIT).isEmpty() ? Weights.initialise(net, ctx.get(SEED))
+        : ModelFile.fromBytes(ctx.get(INIT), files.read(files.qualify(ctx.get(INIT))), net).weights();
+    start = TrainingState.initial(init, cfg);
+  }
+
+  /** Checks a crop dataset's schema and contents (read-only jobs) and that P workers get crops. */
+  private void check(Context ctx, String path, String role, boolean labels, boolean points) {
+    Path p = ctx.files().qualify(path);
+    if (!ctx.files().exists(p)) {
+      throw new BadInput(p + ": no such " + role + " crop dataset (make one with the tile stage)");
+    }
+    Dataset<Row> df = ctx.spark().read().parquet(p.toString());
+    for (String col : List.of("volume", "slice", "y", "x", "image", "label", "points")) {
+      if (!List.of(df.columns()).contains(col)) {
+        throw new BadInput(p + ": not a tile dataset (no column '" + col + "')");
+      }
+    }
+    long n = df.count();
+    if (n < partitions) {
+      throw new BadInput(p + ": " + n + " " + role + " crops for " + partitions
+          + " workers (every worker needs one; set " + PARTITIONS.path() + " lower)");
+    }
+    if (labels) {
+      long unlabelled = df.filter(df.col("label").isNull()).count();
+      if (unlabelled > 0) {
+        throw new BadInput(p + ": " + unlabelled + " of " + n + " " + role + " crops have no label "
+            + "(tile them with --labels)");
+      }
+    }
+    if (points && df.filter(df.col("points").isNotNull()).count() == 0) {
+      throw new BadInput(p + ": no crop carries points, which WDA needs (tile with --points from the "
+          + "points stage, or train in mode uda)");
+    }
+  }
+
+  private static Path newestCheckpoint(HadoopFiles files, Path outDir) {
+    Path dir = new Path(outDir, "checkpoints");
+    if (!files.isDirectory(dir)) {
+      return null;
+    }
+    List<Path> ckpts = files.list(dir, n -> n.matches("step-\\d+\\.ckpt"));
+    return ckpts.stream().max((a, b) -> a.getName().compareTo(b.getName())).orElse(null);
+  }
+
+  private static List<RoundRecord> readHistory(HadoopFiles files, Path p, long rounds) {
+    List<RoundRecord> out = new ArrayList<>();
+    if (files.exists(p)) {
+      for (String line : new String(files.read(p), StandardCharsets.UTF_8).split("\n")) {
+        if (!line.isBlank()) {
+          RoundRecord r = RoundRecord.fromJson(line);
+          if (r.round() <= rounds) {
+            out.add(r);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  protected void execute(Context ctx) {
+    HadoopFiles files = ctx.files();
+    Path outDir = files.qualify(ctx.get(OUT));
+    if (complete) {
+      log.info("train: {} is complete (step {}); nothing to do", outDir, start.step());
+      return;
+    }
+    if (!ctx.get(RESUME) && ctx.overwrite() && files.exists(outDir)) {
+      files.delete(outDir);
+    }
+    files.mkdirs(new Path(outDir, "checkpoints"));
+    TrainConfig cfg = start.training();
+    int k = ctx.get(LOCAL_STEPS);
+    int rounds = cfg.steps() / k;
+    files.writeAtomically(new Path(outDir, "_train.json"), String.format(Locale.ROOT,
+        "{\"network\": %s, \"training\": %s, \"source\": \"%s\", \"target\": \"%s\", "
+            + "\"partitions\": %d, \"local_steps\": %d}%n", start.network().toJson(), cfg.toJson(),
+        ctx.get(SOURCE), ctx.get(TARGET), partitions, k).getBytes(StandardCharsets.UTF_8));
+    JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
+    JavaRDD<CropRecord> src = deal(ctx, ctx.get(SOURCE), true, false);
+    JavaRDD<CropRecord> tgt = cfg.usesTarget()
+        ? deal(ctx, ctx.get(TARGET), cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA) : null;
+    TrainingState state = start;
+    long t0 = System.nanoTime();
+    int firstRound = (int) (state.step() / k) + 1;
+    log.info("train: {} mode, {} workers x {} local steps per round, rounds {}..{}",
+        ctx.get(MODE), partitions, k, firstRound, rounds);
+    for (int round = firstRound; round <= rounds; round++) {
+      long r0 = System.nanoTime();
+      double lr = cfg.learningRate(state.step());
+      Broadcast<byte[]> bytes = jsc.broadcast(Checkpoint.toBytes(state));
+      WorkerResult sum = round(src, tgt, bytes, k);
+      bytes.destroy();
+      state = Averaging.average(state, sum.state(), sum.workers(), k);
+      double seconds = (System.nanoTime() - r0) / 1e9;
+      double[] l = sum.meanLosses();
+      RoundRecord rec = new RoundRecord(round, state.step(), lr, l[0], l[1], l[2], l[3], sum.crops(),
+          seconds, sum.crops() / seconds);
+      history.add(rec);
+      double eta = (System.nanoTime() - t0) / 1e9 / (round - firstRound + 1) * (rounds - round);
+      log.info(String.format(Locale.ROOT, "train: round %d/%d step %d loss %.4f (seg %.4f det %.4f "
+          + "pcl %.4f) lr %.2e, %.1f crops/s, round %.1fs, ETA %.0fs", round, rounds, state.step(),
+          l[0], l[1], l[2], l[3], lr, rec.cropsPerSecond(), seconds, eta));
+      if (round % ctx.get(CHECKPOINT_EVERY) == 0 || round == rounds) {
+        files.writeAtomically(new Path(outDir, String.format("checkpoints/step-%09d.ckpt", state.step())),
+            Checkpoint.toBytes(state));
+        files.writeAtomically(new Path(outDir, "history.jsonl"),
+            RoundRecord.jsonLines(history).getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    src.unpersist();
+    if (tgt != null) {
+      tgt.unpersist();
+    }
+    try (AtomicOutput h = AtomicOutput.begin(files, new Path(outDir, "history.parquet"), true)) {
+      ctx.spark().createDataFrame(history.stream().map(RoundRecord::toRow).toList(), RoundRecord.SCHEMA)
+          .coalesce(1).write().parquet(h.temp().toString());
+      h.commit();
+    }
+    Map<String, org.nd4j.linalg.api.ndarray.INDArray> result = cfg.hasTeacher() ? state.teacher() : state.student();
+    files.writeAtomically(new Path(outDir, "model.pdas"),
+        ModelFile.toBytes(new PromptDasModel(Weights.fromGraph(state.network(), result))));
+    log.info("train: {} steps done; model {}", state.step(), new Path(outDir, "model.pdas"));
+  }
+
+  /** The crops of a tile dataset, dealt to the workers in key order and cached. */
+  private JavaRDD<CropRecord> deal(Context ctx, String path, boolean labels, boolean points) {
+    int p = partitions;
+    JavaRDD<CropRecord> crops = ctx.spark().read().parquet(ctx.files().qualify(path).toString())
+        .toJavaRDD().map(r -> CropRecord.of(r, labels, points));
+    return crops.sortBy(CropRecord::key, true, p).zipWithIndex()
+        .mapToPair(t -> new Tuple2<>((int) (t._2() % p), t._1()))
+        .partitionBy(new HashPartitioner(p)).values()
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /** One round on the workers: their results summed by a tree aggregation. */
+  static WorkerResult round(JavaRDD<CropRecord> src, JavaRDD<CropRecord> tgt, Broadcast<byte[]> state,
+      int localSteps) {
+    JavaRDD<WorkerResult> results = tgt == null
+        ? src.mapPartitions(s -> one(LocalRound.run(state.value(), TaskContext.getPartitionId(),
+            list(s), List.of(), localSteps)))
+        : src.zipPartitions(tgt, (s, t) -> one(LocalRound.run(state.value(),
+            TaskContext.getPartitionId(), list(s), list(t), localSteps)));
+    return results.treeAggregate(WorkerResult.empty(), WorkerResult::plus, WorkerResult::plus);
+  }
+
+  private static <T> List<T> list(Iterator<T> it) {
+    List<T> out = new ArrayList<>();
+    it.forEachRemaining(out::add);
+    return out;
+  }
+
+  private static Iterator<WorkerResult> one(WorkerResult r) {
+    return List.of(r).iterator();
+  }
+}

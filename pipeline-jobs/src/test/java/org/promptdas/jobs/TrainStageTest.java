@@ -1,0 +1,171 @@
+package org.promptdas.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.core.synth.Domain;
+import org.promptdas.jobs.training.CropRecord;
+import org.promptdas.jobs.training.LocalRound;
+import org.promptdas.jobs.training.WorkerResult;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.Averaging;
+import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Mode;
+import org.promptdas.model.train.TrainConfig;
+import org.promptdas.model.train.TrainingState;
+
+/** The distributed train stage in local[2] on generated crops (tiny network). */
+class TrainStageTest {
+  @TempDir static Path data;
+
+  /** Source crops with labels, target crops with the points of half the instances. */
+  @BeforeAll
+  static void crops() throws Exception {
+    TestData.slices(data.resolve("src"), Domain.SOURCE, 2, 192, 192);
+    TestData.slices(data.resolve("tgt"), Domain.TARGET, 2, 192, 192);
+    ok(TestData.run("tile", "--images", data.resolve("src/img").toString(), "--labels",
+        data.resolve("src/lab").toString(), "--out", data.resolve("src.parquet").toString(), "--crop", "64"));
+    ok(TestData.run("points", "--labels", data.resolve("tgt/lab").toString(), "--fraction", "0.5",
+        "--out", data.resolve("points").toString()));
+    ok(TestData.run("tile", "--images", data.resolve("tgt/img").toString(), "--points",
+        data.resolve("points").toString(), "--out", data.resolve("tgt.parquet").toString(), "--crop", "64"));
+  }
+
+  static void ok(TestData.Run r) {
+    assertEquals(0, r.code(), r.err());
+  }
+
+  static TestData.Run train(Path out, int steps, int localSteps, String... extra) {
+    List<String> args = new ArrayList<>(List.of("train", "--master", "local[2]",
+        "--source", data.resolve("src.parquet").toString(), "--target", data.resolve("tgt.parquet").toString(),
+        "--out", out.toString(), "--mode", "wda", "--set", "train.network=tiny",
+        "--set", "train.steps=" + steps, "--set", "train.local-steps=" + localSteps,
+        "--set", "train.partitions=2", "--set", "train.batch=1", "--set", "train.checkpoint-every=2"));
+    args.addAll(Arrays.asList(extra));
+    return TestData.run(args.toArray(String[]::new));
+  }
+
+  /** The crops of a dataset as the stage deals them: key order, the i-th to worker i mod 2. */
+  static List<List<CropRecord>> dealt(String dataset, boolean points) {
+    List<CropRecord> all = new ArrayList<>();
+    for (Row r : SparkSession.builder().getOrCreate().read().parquet(data.resolve(dataset).toString())
+        .collectAsList()) {
+      all.add(CropRecord.of(r, !points, points));
+    }
+    all.sort(Comparator.comparing(CropRecord::key));
+    List<List<CropRecord>> out = List.of(new ArrayList<>(), new ArrayList<>());
+    for (int i = 0; i < all.size(); i++) {
+      out.get(i % 2).add(all.get(i));
+    }
+    return out;
+  }
+
+  @Test
+  void aTwoWorkerRoundEndsWithTheMeanOfTheWorkersModels(@TempDir Path tmp) throws Exception {
+    ok(train(tmp.resolve("run"), 2, 2));
+    byte[] ckpt = Files.readAllBytes(tmp.resolve("run/checkpoints/step-000000002.ckpt"));
+    TrainingState round = Checkpoint.read("ckpt", ckpt, NetworkConfig.tiny());
+
+    // the same round by hand: both workers from the initial state, each on its own crops
+    TrainConfig cfg = TrainConfig.tiny(Mode.WDA, 2, 42).with(true, true, true, true, 1, 1e-3);
+    assertEquals(cfg, round.training());
+    byte[] start = Checkpoint.toBytes(TrainingState.initial(Weights.initialise(NetworkConfig.tiny(), 42), cfg));
+    List<List<CropRecord>> src = dealt("src.parquet", false);
+    List<List<CropRecord>> tgt = dealt("tgt.parquet", true);
+    WorkerResult w0 = LocalRound.run(start, 0, src.get(0), tgt.get(0), 2);
+    WorkerResult w1 = LocalRound.run(start, 1, src.get(1), tgt.get(1), 2);
+    assertFalse(Arrays.equals(w0.state(), w1.state()), "the workers trained on different crops");
+    float[] mean = new float[w0.state().length];
+    for (int i = 0; i < mean.length; i++) {
+      mean[i] = (w0.state()[i] + w1.state()[i]) / 2;
+    }
+    float[] stage = Averaging.flatten(round);
+    assertEquals(mean.length, stage.length);
+    double worst = 0;
+    for (int i = 0; i < mean.length; i++) {
+      worst = Math.max(worst, Math.abs(mean[i] - stage[i]));
+    }
+    assertTrue(worst < 1e-6, "parameters and moments differ from the workers' mean by " + worst);
+    assertEquals(2, round.step());
+    assertEquals(2, round.adamSteps());
+    // EMA decays of steps 0 and 1 are 0 and 1/2: the teacher is the averaged student
+    for (String k : round.student().keySet()) {
+      INDArray s = round.student().get(k);
+      assertTrue(s.equalsWithEps(round.teacher().get(k), 1e-7), k);
+    }
+    assertTrue(Files.exists(tmp.resolve("run/model.pdas")));
+    assertEquals(1, Files.readAllLines(tmp.resolve("run/history.jsonl")).size());
+    assertEquals(1, SparkSession.builder().getOrCreate().read()
+        .parquet(tmp.resolve("run/history.parquet").toString()).count());
+  }
+
+  @Test
+  void aResumedRunEndsWithTheSameModelAsAnUninterruptedOne(@TempDir Path tmp) throws Exception {
+    ok(train(tmp.resolve("a"), 4, 1));
+    ok(train(tmp.resolve("b"), 4, 1));
+    // b "stopped" after its step-2 checkpoint
+    Files.delete(tmp.resolve("b/checkpoints/step-000000004.ckpt"));
+    Files.delete(tmp.resolve("b/model.pdas"));
+    TestData.Run resumed = train(tmp.resolve("b"), 4, 1, "--resume");
+    ok(resumed);
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("a/model.pdas")), Files.readAllBytes(tmp.resolve("b/model.pdas")));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("a/checkpoints/step-000000004.ckpt")),
+        Files.readAllBytes(tmp.resolve("b/checkpoints/step-000000004.ckpt")));
+    assertEquals(4, Files.readAllLines(tmp.resolve("b/history.jsonl")).size());
+
+    // a finished run resumed again does nothing
+    long before = Files.getLastModifiedTime(tmp.resolve("b/model.pdas")).toMillis();
+    ok(train(tmp.resolve("b"), 4, 1, "--resume"));
+    assertEquals(before, Files.getLastModifiedTime(tmp.resolve("b/model.pdas")).toMillis());
+  }
+
+  @Test
+  void badInputsAreRefusedBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
+    TestData.Run noTarget = TestData.run("train", "--master", "local[2]", "--source",
+        data.resolve("src.parquet").toString(), "--out", tmp.resolve("x").toString(), "--mode", "wda");
+    assertEquals(2, noTarget.code());
+    assertTrue(noTarget.err().contains("prompt-das.train.target is needed in mode wda"), noTarget.err());
+
+    TestData.Run missing = TestData.run("train", "--master", "local[2]", "--source",
+        tmp.resolve("nope").toString(), "--out", tmp.resolve("x").toString(), "--mode", "source-only");
+    assertEquals(2, missing.code());
+    assertTrue(missing.err().contains("no such source crop dataset"), missing.err());
+
+    TestData.Run unlabelled = TestData.run("train", "--master", "local[2]", "--source",
+        data.resolve("tgt.parquet").toString(), "--out", tmp.resolve("x").toString(), "--mode", "source-only");
+    assertEquals(2, unlabelled.code());
+    assertTrue(unlabelled.err().contains("crops have no label"), unlabelled.err());
+
+    TestData.Run uneven = train(tmp.resolve("x"), 5, 2);
+    assertEquals(2, uneven.code());
+    assertTrue(uneven.err().contains("does not divide"), uneven.err());
+    assertFalse(Files.exists(tmp.resolve("x")), "nothing was written");
+
+    // a checkpoint of another configuration is not resumed
+    ok(train(tmp.resolve("run"), 2, 1));
+    Files.delete(tmp.resolve("run/model.pdas"));
+    byte[] ckpt = Files.readAllBytes(tmp.resolve("run/checkpoints/step-000000002.ckpt"));
+    TestData.Run other = train(tmp.resolve("run"), 2, 1, "--resume", "--set", "train.learning-rate=0.01");
+    assertEquals(2, other.code());
+    assertTrue(other.err().contains("a checkpoint of another training configuration"), other.err());
+    assertArrayEquals(ckpt, Files.readAllBytes(tmp.resolve("run/checkpoints/step-000000002.ckpt")));
+    TestData.Run again = train(tmp.resolve("run"), 2, 1);
+    assertEquals(2, again.code());
+    assertTrue(again.err().contains("holds an earlier run"), again.err());
+  }
+}
