@@ -116,7 +116,10 @@ class TrainerTest {
   void aRoundOfOneWorkerAndOneStepIsTheSingleProcessStep() {
     Trainer single = new Trainer(Weights.initialise(NET, 6), config(Mode.WDA, 10, 1e-3));
     train(single, 0, 2);
-    TrainingState start = single.state();
+    TrainingState s = single.state();
+    // the start state's maps in another order than the worker's graph: values must follow names
+    TrainingState start = new TrainingState(s.network(), s.training(), s.step(), s.adamSteps(),
+        reversed(s.student()), reversed(s.teacher()), reversed(s.firstMoments()), reversed(s.secondMoments()));
     train(single, 2, 3);
     Trainer worker = Trainer.from(start).holdTeacher();
     train(worker, 2, 3);
@@ -131,6 +134,14 @@ class TrainerTest {
       assertTrue(expected.teacher().get(k).equalsWithEps(round.teacher().get(k), 1e-7), k);
     }
     assertTrue(!expected.teacher().equals(start.teacher()), "the teacher moved");
+  }
+
+  static Map<String, INDArray> reversed(Map<String, INDArray> m) {
+    List<String> keys = new ArrayList<>(m.keySet());
+    java.util.Collections.reverse(keys);
+    Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+    keys.forEach(k -> out.put(k, m.get(k)));
+    return out;
   }
 
   @Test

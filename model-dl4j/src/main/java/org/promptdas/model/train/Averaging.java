@@ -1,7 +1,9 @@
 package org.promptdas.model.train;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,11 +41,11 @@ public final class Averaging {
     }
     float[] out = new float[(int) n];
     int at = 0;
-    for (Map<String, INDArray> part : java.util.List.of(worker.student(), worker.firstMoments(),
+    for (Map<String, INDArray> part : List.of(worker.student(), worker.firstMoments(),
         worker.secondMoments())) {
-      for (Map.Entry<String, INDArray> e : worker.student().entrySet()) {
-        INDArray a = part.get(e.getKey());
-        int len = (int) e.getValue().length();
+      for (String name : new TreeSet<>(worker.student().keySet())) {
+        INDArray a = part.get(name);
+        int len = (int) worker.student().get(name).length();
         if (a != null) {
           System.arraycopy(a.castTo(DataType.FLOAT).dup('c').data().asFloat(), 0, out, at, len);
         }
@@ -66,14 +68,15 @@ public final class Averaging {
     Map<String, INDArray> m = new LinkedHashMap<>();
     Map<String, INDArray> v = new LinkedHashMap<>();
     int at = 0;
-    for (Map<String, INDArray> part : java.util.List.of(student, m, v)) {
-      for (Map.Entry<String, INDArray> e : start.student().entrySet()) {
-        int len = (int) e.getValue().length();
+    for (Map<String, INDArray> part : List.of(student, m, v)) {
+      for (String name : new TreeSet<>(start.student().keySet())) {
+        INDArray like = start.student().get(name);
+        int len = (int) like.length();
         float[] chunk = new float[len];
         for (int i = 0; i < len; i++) {
           chunk[i] = sum[at + i] * scale;
         }
-        part.put(e.getKey(), Nd4j.create(chunk, e.getValue().shape(), 'c'));
+        part.put(name, Nd4j.create(chunk, like.shape(), 'c'));
         at += len;
       }
     }

@@ -2,13 +2,11 @@ package org.promptdas.jobs.stages;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.HashPartitioner;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -22,7 +20,7 @@ import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.training.CropRecord;
-import org.promptdas.jobs.training.LocalRound;
+import org.promptdas.jobs.training.Round;
 import org.promptdas.jobs.training.RoundRecord;
 import org.promptdas.jobs.training.WorkerResult;
 import org.promptdas.model.ModelFile;
@@ -282,7 +280,7 @@ public final class TrainStage extends StageCommand {
       long r0 = System.nanoTime();
       double lr = cfg.learningRate(state.step());
       Broadcast<byte[]> bytes = jsc.broadcast(Checkpoint.toBytes(state));
-      WorkerResult sum = round(src, tgt, bytes, k);
+      WorkerResult sum = Round.run(src, tgt, bytes, k);
       bytes.destroy();
       state = Averaging.average(state, sum.state(), sum.workers(), k);
       double seconds = (System.nanoTime() - r0) / 1e9;
@@ -325,26 +323,5 @@ public final class TrainStage extends StageCommand {
         .mapToPair(t -> new Tuple2<>((int) (t._2() % p), t._1()))
         .partitionBy(new HashPartitioner(p)).values()
         .persist(StorageLevel.MEMORY_AND_DISK());
-  }
-
-  /** One round on the workers: their results summed by a tree aggregation. */
-  static WorkerResult round(JavaRDD<CropRecord> src, JavaRDD<CropRecord> tgt, Broadcast<byte[]> state,
-      int localSteps) {
-    JavaRDD<WorkerResult> results = tgt == null
-        ? src.mapPartitions(s -> one(LocalRound.run(state.value(), TaskContext.getPartitionId(),
-            list(s), List.of(), localSteps)))
-        : src.zipPartitions(tgt, (s, t) -> one(LocalRound.run(state.value(),
-            TaskContext.getPartitionId(), list(s), list(t), localSteps)));
-    return results.treeAggregate(WorkerResult.empty(), WorkerResult::plus, WorkerResult::plus);
-  }
-
-  private static <T> List<T> list(Iterator<T> it) {
-    List<T> out = new ArrayList<>();
-    it.forEachRemaining(out::add);
-    return out;
-  }
-
-  private static Iterator<WorkerResult> one(WorkerResult r) {
-    return List.of(r).iterator();
   }
 }

@@ -40,6 +40,7 @@ public final class LocalRound {
    */
   public static WorkerResult run(byte[] stateBytes, int worker, List<CropRecord> source,
       List<CropRecord> target, int localSteps) {
+    long t0 = System.nanoTime();
     TrainingState start = Checkpoint.read("the round's state", stateBytes, null);
     TrainConfig cfg = start.training();
     List<CropRecord> src = sorted(source);
@@ -59,7 +60,7 @@ public final class LocalRound {
     trainer.holdTeacher().useRandomStream(worker);
     int size = start.network().imageSize();
     WorkerResult out = WorkerResult.empty();
-    long t0 = System.nanoTime();
+    long t1 = System.nanoTime();
     for (int k = 0; k < localSteps; k++) {
       SplittableRandom rnd = cropRandom(cfg.seed(), worker, trainer.step());
       List<Sample> s = draw(src, cfg.batch(), size, rnd);
@@ -72,9 +73,11 @@ public final class LocalRound {
       out.detection += r.detection();
       out.contrastive += r.contrastive();
     }
+    long t2 = System.nanoTime();
     out.state = Averaging.flatten(trainer.state());
     out.workers = 1;
-    out.seconds = (System.nanoTime() - t0) / 1e9;
+    out.seconds = (t2 - t1) / 1e9;
+    out.setupSeconds = (t1 - t0 + System.nanoTime() - t2) / 1e9;
     idle.add(trainer); // only a trainer that finished its steps is reused
     return out;
   }

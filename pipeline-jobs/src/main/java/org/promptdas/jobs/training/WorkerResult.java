@@ -5,7 +5,7 @@ import java.io.Serializable;
 /**
  * What workers send back from a round, summed as it travels up Spark's aggregation tree: the
  * element-wise sum of their flat states ({@link org.promptdas.model.train.Averaging#flatten}), how
- * many workers contributed, and the sums of their step losses, steps, crops and compute seconds.
+ * many workers contributed, and the sums of their step losses, steps, crops and seconds.
  * {@link #plus} adds in place into the left operand (Spark's aggregation contract) and
  * treats an empty result ({@link #empty}) as zero. Not thread-safe.
  */
@@ -20,6 +20,7 @@ public final class WorkerResult implements Serializable {
   double detection;
   double contrastive;
   double seconds;
+  double setupSeconds;
 
   public static WorkerResult empty() {
     return new WorkerResult();
@@ -47,6 +48,7 @@ public final class WorkerResult implements Serializable {
     detection += other.detection;
     contrastive += other.contrastive;
     seconds += other.seconds;
+    setupSeconds += other.setupSeconds;
     return this;
   }
 
@@ -72,8 +74,16 @@ public final class WorkerResult implements Serializable {
     return new double[] {loss / n, segmentation / n, detection / n, contrastive / n};
   }
 
-  /** Compute seconds summed over workers. */
+  /** Seconds of local steps, summed over workers. */
   public double seconds() {
     return seconds;
+  }
+
+  /**
+   * Seconds workers spent around their steps (reading the state, loading it into a trainer,
+   * flattening the result), summed over workers.
+   */
+  public double setupSeconds() {
+    return setupSeconds;
   }
 }
