@@ -4,9 +4,9 @@ import org.apache.spark.SparkException;
 import org.promptdas.core.PromptDasException;
 import org.promptdas.jobs.bench.BenchMetrics;
 import org.promptdas.jobs.bench.BenchModel;
+import org.promptdas.jobs.bench.BenchTrain;
 import org.promptdas.jobs.model.ImportWeights;
 import org.promptdas.jobs.model.PredictCrop;
-import org.promptdas.jobs.model.TrainLocal;
 import org.promptdas.jobs.stages.DemoStage;
 import org.promptdas.jobs.stages.EvaluateStage;
 import org.promptdas.jobs.stages.InferStage;
@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
     subcommands = {SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
         EvaluateStage.class, DemoStage.class,
-        BenchMetrics.class, BenchModel.class, PredictCrop.class, ImportWeights.class, TrainLocal.class})
+        BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class})
 public final class PromptDas {
 
   public static void main(String[] args) {
