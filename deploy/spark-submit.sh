@@ -9,11 +9,13 @@
 # (Java 17 --add-opens, JavaCPP off-heap limits) come from deploy/java.args, the one list that
 # Surefire and bin/prompt-das use too; off-heap memory needs executor memory overhead on YARN and
 # Kubernetes (set PROMPT_DAS_OVERHEAD, default 4g). Extra driver/executor flags: PROMPT_DAS_JAVA_OPTS.
-# Environment: SPARK_HOME (spark-submit from Spark 3.5.x for Scala 2.12), PROMPT_DAS_JAR.
+# Environment: SPARK_HOME (spark-submit from Spark 3.5.x for Scala 2.12), PROMPT_DAS_JAR (a path, or a
+# URI such as local:///opt/prompt-das/prompt-das.jar inside a container image).
+# Per cluster manager, with sizing and GPU settings: deploy/standalone.sh, deploy/yarn.sh, deploy/k8s.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jar=${PROMPT_DAS_JAR:-$(ls "$root"/pipeline-jobs/target/pipeline-jobs-*-cluster.jar 2>/dev/null | head -n 1)}
-if [ -z "$jar" ] || [ ! -f "$jar" ]; then
+if [ -z "$jar" ] || { [[ "$jar" != *://* ]] && [ ! -f "$jar" ]; }; then
   echo "deploy/spark-submit.sh: no application jar; run: mvn -B -Pcluster -DskipTests package" >&2
   exit 2
 fi

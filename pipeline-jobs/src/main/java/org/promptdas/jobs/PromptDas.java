@@ -12,6 +12,7 @@ import org.promptdas.jobs.stages.EvaluateStage;
 import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.jobs.stages.PointsStage;
 import org.promptdas.jobs.stages.SynthStage;
+import org.promptdas.jobs.stages.SweepStage;
 import org.promptdas.jobs.stages.TileStage;
 import org.promptdas.jobs.stages.TrainStage;
 import picocli.CommandLine;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
 @Command(name = "prompt-das", mixinStandardHelpOptions = true, version = "prompt-das 0.1.0",
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
     subcommands = {SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
-        EvaluateStage.class, DemoStage.class,
+        EvaluateStage.class, SweepStage.class, DemoStage.class,
         BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class})
 public final class PromptDas {
 

@@ -1,6 +1,7 @@
 package org.promptdas.jobs;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +104,19 @@ public abstract class StageCommand implements Callable<Integer> {
     validate(ctx);
     execute(ctx);
     log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));
+  }
+
+  /**
+   * {@code config} with keys replaced: {@code with(c, "tile.crop", 64, "tile.out", dir)}; keys are
+   * given without the {@code prompt-das.} prefix (how {@code demo} and {@code sweep} set up the
+   * stages they chain).
+   */
+  public static Config with(Config config, Object... keyValues) {
+    Config c = config;
+    for (int i = 0; i < keyValues.length; i += 2) {
+      c = c.withValue("prompt-das." + keyValues[i], ConfigValueFactory.fromAnyRef(keyValues[i + 1]));
+    }
+    return c;
   }
 
   /** Adds {@code key = value} (as a HOCON string) when the option was given. */

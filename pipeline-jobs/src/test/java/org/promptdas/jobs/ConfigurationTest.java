@@ -23,6 +23,7 @@ import org.promptdas.jobs.stages.DemoStage;
 import org.promptdas.jobs.stages.EvaluateStage;
 import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.jobs.stages.PointsStage;
+import org.promptdas.jobs.stages.SweepStage;
 import org.promptdas.jobs.stages.SynthStage;
 import org.promptdas.jobs.stages.TileStage;
 import org.promptdas.jobs.stages.TrainStage;
@@ -30,7 +31,7 @@ import org.promptdas.jobs.stages.TrainStage;
 class ConfigurationTest {
   private static final List<Class<?>> STAGES =
       List.of(SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
-      EvaluateStage.class, DemoStage.class);
+      EvaluateStage.class, SweepStage.class, DemoStage.class);
 
   static List<Param<?>> declared() throws Exception {
     List<Param<?>> out = new ArrayList<>();
@@ -54,7 +55,7 @@ class ConfigurationTest {
       declared.add(p.path());
     }
     Set<String> stageKeys = new TreeSet<>();
-    for (String section : List.of("synth", "tile", "points", "train", "infer", "evaluate", "demo")) {
+    for (String section : List.of("synth", "tile", "points", "train", "infer", "evaluate", "sweep", "demo")) {
       defaults.getConfig("prompt-das." + section).entrySet()
           .forEach(e -> stageKeys.add("prompt-das." + section + "." + e.getKey()));
     }
@@ -91,5 +92,20 @@ class ConfigurationTest {
     Config c = ConfigLoader.load(List.of(), List.of("spark.conf.\"spark.sql.shuffle.partitions\"=7"));
     assertEquals("7", c.getConfig("prompt-das.spark.conf").root().unwrapped()
         .get("spark.sql.shuffle.partitions").toString());
+  }
+
+  @Test
+  void everyExperimentFileLoadsAndItsTrainingAndSweepSettingsValidate() throws Exception {
+    List<Path> files;
+    try (var s = Files.list(Path.of("../conf"))) {
+      files = s.filter(f -> f.toString().endsWith(".conf") && !f.endsWith("application.conf")).sorted().toList();
+    }
+    assertTrue(files.size() >= 3, "experiment files: " + files);
+    for (Path f : files) {
+      Config c = ConfigLoader.load(List.of(f), List.of());
+      new TrainStage().settings(c);
+      new SweepStage().settings(c);
+      assertEquals(0.15, c.getDouble("prompt-das.points.fraction"), f.toString());
+    }
   }
 }

@@ -58,6 +58,24 @@ public record NetworkConfig(int imageSize, int patchSize, int embedDim, int dept
     return new NetworkConfig(64, 8, 64, 1, 2, 2, 8, 2, 4, 96, 16, 4);
   }
 
+  /**
+   * A mid-size network that trains on a CPU in an hour or so: 128 px, width 96, two encoder blocks
+   * (the real-data benchmark's network).
+   */
+  public static NetworkConfig small() {
+    return new NetworkConfig(128, 8, 96, 2, 3, 4, 16, 2, 4, 256, 32, 8);
+  }
+
+  /** The preset of that name: tiny, small or paper. */
+  public static NetworkConfig named(String name) {
+    return switch (name) {
+      case "tiny" -> tiny();
+      case "small" -> small();
+      case "paper" -> paper();
+      default -> throw new BadConfig("network must be tiny, small or paper, got '" + name + "'");
+    };
+  }
+
   /** Patches per side (48 at 384 px). */
   public int grid() {
     return imageSize / patchSize;

@@ -57,6 +57,14 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed);
   }
 
+  /**
+   * The training preset of a network preset ({@link org.promptdas.model.network.NetworkConfig#named}):
+   * the paper's settings for the paper's network, {@link #tiny} for the CPU-size ones.
+   */
+  public static TrainConfig forNetwork(String network, Mode mode, int steps, long seed) {
+    return network.equals("paper") ? paper(mode, steps, seed) : tiny(mode, steps, seed);
+  }
+
   /** These settings with the four ablation switches, the batch size and the learning rate replaced. */
   public TrainConfig with(boolean det, boolean seg, boolean prompts, boolean pcl, int batchSize, double lr) {
     return new TrainConfig(mode, det, seg, prompts, pcl, batchSize, steps, lr, power, weightDecay,

@@ -69,6 +69,13 @@ public final class Param<T> {
         nonEmpty ? "a non-empty list of strings" : "a list of strings");
   }
 
+  /** A non-empty list of numbers, each in [min, max]. */
+  public static Param<List<Double>> numbers(String path, String doc, double min, double max) {
+    return new Param<>(path, doc, c -> c.getDoubleList(path),
+        v -> !v.isEmpty() && v.stream().allMatch(x -> x >= min && x <= max),
+        "a non-empty list of numbers in [" + min + ", " + max + "]");
+  }
+
   public String path() {
     return path;
   }

@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
     description = "Benchmark forward and training-step time of the network against sgemm speed.")
 public final class BenchModel implements Callable<Integer> {
-  @Option(names = "--configs", split = ",", description = "Networks to time (default tiny,paper).")
+  @Option(names = "--configs", split = ",", description = "Networks to time: tiny, small, paper (default tiny,paper).")
   List<String> configs = List.of("tiny", "paper");
 
   @Option(names = "--batches", split = ",", description = "Batch sizes (default 1,2).")
@@ -60,7 +60,7 @@ public final class BenchModel implements Callable<Integer> {
         Nd4j.getExecutioner().getClass().getSimpleName(), gflops);
     double[] last = null;
     for (String name : configs) {
-      NetworkConfig cfg = name.equals("paper") ? NetworkConfig.paper() : NetworkConfig.tiny();
+      NetworkConfig cfg = NetworkConfig.named(name);
       Weights w = Weights.initialise(cfg, 1);
       for (int b : batches) {
         double fwdFlops = Flops.forward(cfg, b, 1 + 8);

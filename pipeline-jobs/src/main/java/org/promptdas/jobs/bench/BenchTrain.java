@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-train", mixinStandardHelpOptions = true,
     description = "Benchmark the overhead of a parameter-averaging round against its local steps.")
 public final class BenchTrain implements Callable<Integer> {
-  @Option(names = "--network", description = "paper or tiny (default paper).")
+  @Option(names = "--network", description = "tiny, small or paper (default paper).")
   String network = "paper";
 
   @Option(names = "--image-size", description = "Crop size in px (default 128: the paper network's 384 px "
@@ -60,10 +60,10 @@ public final class BenchTrain implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    NetworkConfig base = network.equals("tiny") ? NetworkConfig.tiny() : NetworkConfig.paper();
+    NetworkConfig base = NetworkConfig.named(network);
     NetworkConfig net = base.withImageSize(imageSize);
-    TrainConfig cfg = (network.equals("tiny") ? TrainConfig.tiny(Mode.SOURCE_ONLY, rounds * localSteps, 1)
-        : TrainConfig.paper(Mode.SOURCE_ONLY, rounds * localSteps, 1)).with(true, true, true, true, batch, 1e-4);
+    TrainConfig cfg = TrainConfig.forNetwork(network, Mode.SOURCE_ONLY, rounds * localSteps, 1)
+        .with(true, true, true, true, batch, 1e-4);
     SparkSession spark = SparkSession.builder().master(master).appName("prompt-das bench-train")
         .config("spark.ui.showConsoleProgress", "false").getOrCreate();
     JavaSparkContext jsc = new JavaSparkContext(spark.sparkContext());
@@ -87,6 +87,7 @@ public final class BenchTrain implements Callable<Integer> {
       bc.destroy();
       long t2 = System.nanoTime();
       state = Averaging.average(state, sum.state(), sum.workers(), localSteps);
+      System.gc(); // as the train stage does after each round
       long t3 = System.nanoTime();
       double wall = (t3 - t0) / 1e9;
       double steps = sum.seconds() / sum.workers();

@@ -1,37 +1,45 @@
 package org.promptdas.jobs.stages;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueFactory;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.promptdas.core.baseline.IntensityBaseline;
 import org.promptdas.core.config.Param;
-import org.promptdas.core.io.PngWriter;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
-import org.promptdas.jobs.inputs.SliceRef;
-import org.promptdas.jobs.inputs.SliceSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code demo}: the whole pipeline on generated data in local mode, as the README's first command.
- * Until the network lands it runs synth (two domains) -> tile -> a training-free intensity baseline
- * -> evaluate, and prints the comparison table; everything lands in one folder, atomically.
+ * {@code demo}: the whole method on generated data in local mode, as the README's first command:
+ * synth (a labelled source domain, an unlabelled target domain for training and a held-out target
+ * test set) -> tile -> points (15% of the target training instances) -> train source-only, then UDA
+ * and WDA starting from the source-only model (tiny network) -> sweep: infer and evaluate each model
+ * on the target test set without and with testing prompts -> the comparison table and report.html.
+ * Everything lands in one folder, which appears only when the demo has finished.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run the pipeline end to end on generated data and print the results table.")
+    description = "Run the whole method on generated data and print the comparison table.")
 public final class DemoStage extends StageCommand {
   public static final Param<String> OUT = Param.required("prompt-das.demo.out", "output folder");
   public static final Param<Integer> SLICES = Param.integer("prompt-das.demo.slices",
-      "slices per domain", 1, 10_000);
+      "training slices per domain", 1, 10_000);
+  public static final Param<Integer> TEST_SLICES = Param.integer("prompt-das.demo.test-slices",
+      "held-out target test slices", 1, 10_000);
   public static final Param<Integer> SIZE = Param.integer("prompt-das.demo.size", "slice size in px", 64, 8192);
-  public static final Param<Long> SEED = Param.longValue("prompt-das.demo.seed", "seed");
+  public static final Param<Long> SEED = Param.longValue("prompt-das.demo.seed", "seed of data and training");
+  public static final Param<Integer> SOURCE_STEPS = Param.integer("prompt-das.demo.source-steps",
+      "source-only training steps", 1, 1_000_000);
+  public static final Param<Integer> ADAPT_STEPS = Param.integer("prompt-das.demo.adapt-steps",
+      "UDA and WDA training steps (after source-only)", 1, 1_000_000);
+  public static final Param<Integer> LOCAL_STEPS = Param.integer("prompt-das.demo.local-steps",
+      "steps per averaging round (must divide both step counts)", 1, 1_000_000);
+  public static final Param<Double> POINT_FRACTION = Param.number("prompt-das.demo.point-fraction",
+      "fraction of target training instances with a point (WDA)", 0, 1);
+  public static final Param<Double> TEST_PROMPTS = Param.number("prompt-das.demo.testing-prompts",
+      "fraction of test instances given a testing prompt (the second column of results)", 0, 1);
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default demo-out).")
   String out;
@@ -43,7 +51,8 @@ public final class DemoStage extends StageCommand {
 
   @Override
   protected List<Param<?>> params() {
-    return List.of(OUT, SLICES, SIZE, SEED);
+    return List.of(OUT, SLICES, TEST_SLICES, SIZE, SEED, SOURCE_STEPS, ADAPT_STEPS, LOCAL_STEPS,
+        POINT_FRACTION, TEST_PROMPTS);
   }
 
   @Override
@@ -54,79 +63,58 @@ public final class DemoStage extends StageCommand {
   @Override
   protected void validate(Context ctx) {
     AtomicOutput.check(ctx.files(), ctx.files().qualify(ctx.get(OUT)), ctx.overwrite());
+    for (Param<Integer> steps : List.of(SOURCE_STEPS, ADAPT_STEPS)) {
+      if (ctx.get(steps) % ctx.get(LOCAL_STEPS) != 0) {
+        throw new org.promptdas.core.PromptDasException.BadConfig(LOCAL_STEPS.path() + " = "
+            + ctx.get(LOCAL_STEPS) + " does not divide " + steps.path() + " = " + ctx.get(steps));
+      }
+    }
   }
 
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
+    long t0 = System.nanoTime();
     try (AtomicOutput output = AtomicOutput.begin(files, files.qualify(ctx.get(OUT)), ctx.overwrite())) {
       String dir = output.temp().toString();
-      Config c = ctx.config()
-          .withValue("prompt-das.synth.out", ConfigValueFactory.fromAnyRef(dir + "/data"))
-          .withValue("prompt-das.synth.slices", ConfigValueFactory.fromAnyRef(ctx.get(SLICES)))
-          .withValue("prompt-das.synth.width", ConfigValueFactory.fromAnyRef(ctx.get(SIZE)))
-          .withValue("prompt-das.synth.height", ConfigValueFactory.fromAnyRef(ctx.get(SIZE)))
-          .withValue("prompt-das.synth.seed", ConfigValueFactory.fromAnyRef(ctx.get(SEED)));
-      new SynthStage().runWith(c, ctx.spark());
-      List<String[]> table = new ArrayList<>();
-      for (String domain : List.of("source", "target")) {
-        String data = dir + "/data/" + domain;
-        new TileStage().runWith(c
-            .withValue("prompt-das.tile.images", ConfigValueFactory.fromAnyRef(data + "/img"))
-            .withValue("prompt-das.tile.labels", ConfigValueFactory.fromAnyRef(data + "/lab"))
-            .withValue("prompt-das.tile.volume", ConfigValueFactory.fromAnyRef(domain))
-            .withValue("prompt-das.tile.out", ConfigValueFactory.fromAnyRef(dir + "/crops/" + domain)),
-            ctx.spark());
-        predictBaseline(ctx, data + "/img", dir + "/pred/baseline/" + domain);
-        String eval = dir + "/eval/baseline/" + domain;
-        new EvaluateStage().runWith(c
-            .withValue("prompt-das.evaluate.pred", ConfigValueFactory.fromAnyRef(dir + "/pred/baseline/" + domain))
-            .withValue("prompt-das.evaluate.gt", ConfigValueFactory.fromAnyRef(data + "/lab"))
-            .withValue("prompt-das.evaluate.images", ConfigValueFactory.fromAnyRef(data + "/img"))
-            .withValue("prompt-das.evaluate.out", ConfigValueFactory.fromAnyRef(eval)),
-            ctx.spark());
-        table.add(row("intensity baseline (no training)", domain, files, eval));
+      Config c = with(ctx.config(), "overwrite", false, "synth.width", ctx.get(SIZE), "synth.height",
+          ctx.get(SIZE), "train.network", "tiny", "train.partitions", 2, "train.local-steps",
+          ctx.get(LOCAL_STEPS), "train.seed", ctx.get(SEED), "tile.crop", 64, "tile.stride", 32,
+          "infer.stride", 32, "infer.batch", 32);
+      new SynthStage().runWith(with(c, "synth.out", dir + "/data", "synth.slices", ctx.get(SLICES),
+          "synth.seed", ctx.get(SEED)), ctx.spark());
+      new SynthStage().runWith(with(c, "synth.out", dir + "/data-test", "synth.slices", ctx.get(TEST_SLICES),
+          "synth.seed", ctx.get(SEED) + 1, "synth.domains", List.of("target")), ctx.spark());
+      new TileStage().runWith(with(c, "tile.images", dir + "/data/source/img", "tile.labels",
+          dir + "/data/source/lab", "tile.volume", "source", "tile.out", dir + "/crops/source"), ctx.spark());
+      new PointsStage().runWith(with(c, "points.labels", dir + "/data/target/lab", "points.fraction",
+          ctx.get(POINT_FRACTION), "points.volume", "target", "points.out", dir + "/points"), ctx.spark());
+      new TileStage().runWith(with(c, "tile.images", dir + "/data/target/img", "tile.points",
+          dir + "/points", "tile.volume", "target", "tile.out", dir + "/crops/target"), ctx.spark());
+      Config train = with(c, "train.source", dir + "/crops/source", "train.target", dir + "/crops/target");
+      new TrainStage().runWith(with(train, "train.mode", "source-only", "train.steps", ctx.get(SOURCE_STEPS),
+          "train.out", dir + "/runs/source-only"), ctx.spark());
+      for (String mode : List.of("uda", "wda")) {
+        new TrainStage().runWith(with(train, "train.mode", mode, "train.steps", ctx.get(ADAPT_STEPS),
+            "train.init", dir + "/runs/source-only/model.pdas", "train.out", dir + "/runs/" + mode), ctx.spark());
       }
-      String summary = render(table, ctx);
+      List<String> models = List.of("source-only", "uda", "wda").stream()
+          .map(m -> m + "=" + dir + "/runs/" + m + "/model.pdas").toList();
+      new SweepStage().runWith(with(c, "sweep.models", models, "sweep.datasets",
+          List.of("target-test=" + dir + "/data-test/target/img|" + dir + "/data-test/target/lab"),
+          "sweep.prompt-fractions", List.of(0.0, ctx.get(TEST_PROMPTS)), "sweep.out", dir + "/sweep",
+          "sweep.title", "Prompt-DAS demo: generated source -> target domains"), ctx.spark());
+      String summary = String.format(Locale.ROOT, "%nPrompt-DAS demo: generated data, %d training slices per "
+          + "domain and %d target test slices of %dx%d px, seed %d; tiny network, %d source-only steps, "
+          + "then %d UDA / WDA steps (WDA: points on %.0f%% of target instances), 2 workers; %.0f s.%n%n%s",
+          ctx.get(SLICES), ctx.get(TEST_SLICES), ctx.get(SIZE), ctx.get(SIZE), ctx.get(SEED),
+          ctx.get(SOURCE_STEPS), ctx.get(ADAPT_STEPS), 100 * ctx.get(POINT_FRACTION),
+          (System.nanoTime() - t0) / 1e9, new String(files.read(new Path(dir, "sweep/results.csv")),
+              StandardCharsets.UTF_8));
       files.write(new Path(dir, "summary.txt"), summary.getBytes(StandardCharsets.UTF_8));
       output.commit();
       System.out.println(summary);
-      System.out.println("Results, overlays and crops: " + output.target());
+      System.out.println("Report: " + new Path(output.target(), "sweep/report.html"));
     }
-  }
-
-  /** The training-free baseline on every slice of a folder, one task per slice. */
-  private static void predictBaseline(Context ctx, String images, String out) {
-    HadoopFiles files = ctx.files();
-    List<SliceRef> slices = SliceSet.resolve(files, images, null).slices();
-    new JavaSparkContext(ctx.spark().sparkContext()).parallelize(slices, slices.size()).foreach(s ->
-        files.write(new Path(out + "/" + s.name()),
-            PngWriter.mask(IntensityBaseline.predict(SliceSet.read(files, s)))));
-  }
-
-  private static String[] row(String model, String domain, HadoopFiles files, String evalDir) {
-    try {
-      var node = new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree(files.read(new Path(evalDir, "metrics.json"))).get("mean");
-      return new String[] {model, domain, pct(node.get("dice")), pct(node.get("aji")), pct(node.get("pq"))};
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(evalDir + "/metrics.json cannot be parsed", e);
-    }
-  }
-
-  private static String pct(com.fasterxml.jackson.databind.JsonNode v) {
-    return v == null || v.isNull() ? "-" : String.format(Locale.ROOT, "%.1f", 100 * v.asDouble());
-  }
-
-  private static String render(List<String[]> rows, Context ctx) {
-    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-        "%nPrompt-DAS demo: synthetic data, %d slices per domain, %dx%d px, seed %d%n%n",
-        ctx.get(SLICES), ctx.get(SIZE), ctx.get(SIZE), ctx.get(SEED)));
-    String fmt = "%-34s %-8s %7s %7s %7s%n";
-    s.append(String.format(Locale.ROOT, fmt, "model", "domain", "Dice", "AJI", "PQ"));
-    for (String[] r : rows) {
-      s.append(String.format(Locale.ROOT, fmt, (Object[]) r));
-    }
-    return s.toString();
   }
 }

@@ -2,7 +2,6 @@ package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +31,7 @@ import org.promptdas.core.labels.Point;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.fs.ResumableOutput;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
 import org.promptdas.model.ModelFile;
@@ -65,6 +65,8 @@ public final class InferStage extends StageCommand {
       "components of at most this many px are removed", 0, 1_000_000);
   public static final Param<Boolean> DENSITY = Param.bool("prompt-das.infer.density", "write density maps");
   public static final Param<String> VOLUME = Param.string("prompt-das.infer.volume", "volume name for the points");
+
+  static final String PROVENANCE = "_provenance.json";
 
   static final StructType STATS = new StructType()
       .add("slice", DataTypes.IntegerType, false)
@@ -142,36 +144,20 @@ public final class InferStage extends StageCommand {
       pointTable.validate(ctx.get(POINTS), volumeName,
           slices.stream().map(s -> new int[] {s.width(), s.height()}).toList());
     }
-    Path outDir = files.qualify(ctx.get(OUT));
-    Path prov = new Path(outDir, "_provenance.json");
-    if (files.exists(outDir) && !ctx.overwrite()) {
-      if (!files.exists(prov)) {
-        throw new BadConfig(outDir + ": exists and is not an infer output (no _provenance.json)");
-      }
-      try {
-        JsonNode p = new ObjectMapper().readTree(files.read(prov));
-        if (!modelHash.equals(p.path("model_sha256").asText()) || !settingsHash.equals(p.path("settings_sha256").asText())) {
-          throw new BadConfig(outDir + ": holds predictions of another model or other settings (model "
-              + p.path("model_sha256").asText().substring(0, 12) + "...); use another --out, or --overwrite");
-        }
-      } catch (IOException e) {
-        throw new BadInput(prov + ": unreadable (" + e.getMessage() + ")", e);
-      }
-    }
+    ResumableOutput.check(files, files.qualify(ctx.get(OUT)), PROVENANCE, provenance(),
+        ctx.overwrite(), "holds predictions of another model or other settings");
+  }
+
+  /** The identity of this run's outputs: the model's and the settings' SHA-256. */
+  private String provenance() {
+    return String.format("{\"model_sha256\": \"%s\", \"settings_sha256\": \"%s\"}%n", modelHash, settingsHash);
   }
 
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
     Path outDir = files.qualify(ctx.get(OUT));
-    if (ctx.overwrite() && files.exists(outDir)) {
-      files.delete(outDir);
-    }
-    files.mkdirs(outDir);
-    ObjectNode prov = new ObjectMapper().createObjectNode();
-    prov.put("model_sha256", modelHash).put("settings_sha256", settingsHash)
-        .put("model", ctx.get(MODEL)).put("images", ctx.get(IMAGES));
-    files.write(new Path(outDir, "_provenance.json"), prov.toPrettyString().getBytes(StandardCharsets.UTF_8));
+    ResumableOutput.open(files, outDir, PROVENANCE, provenance(), ctx.overwrite());
     List<Object[]> todo = new ArrayList<>();
     for (int i = 0; i < slices.size(); i++) {
       if (!files.exists(new Path(outDir, "mask/" + slices.get(i).stem() + ".png"))) {

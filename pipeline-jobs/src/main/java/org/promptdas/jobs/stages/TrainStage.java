@@ -63,7 +63,7 @@ public final class TrainStage extends StageCommand {
   public static final Param<String> MODE = Param.oneOf("prompt-das.train.mode", "training mode",
       List.of("source-only", "uda", "wda", "oracle"));
   public static final Param<String> NETWORK = Param.oneOf("prompt-das.train.network",
-      "network size", List.of("tiny", "paper"));
+      "network preset", List.of("tiny", "small", "paper"));
   public static final Param<String> INIT = Param.string("prompt-das.train.init",
       "model file to start from, or empty for a random initialisation from the seed");
   public static final Param<Integer> STEPS = Param.integer("prompt-das.train.steps",
@@ -145,9 +145,7 @@ public final class TrainStage extends StageCommand {
   /** The training configuration the settings ask for. */
   static TrainConfig trainConfig(Context ctx) {
     Mode m = mode(ctx.get(MODE));
-    boolean tiny = ctx.get(NETWORK).equals("tiny");
-    TrainConfig preset = tiny ? TrainConfig.tiny(m, ctx.get(STEPS), ctx.get(SEED))
-        : TrainConfig.paper(m, ctx.get(STEPS), ctx.get(SEED));
+    TrainConfig preset = TrainConfig.forNetwork(ctx.get(NETWORK), m, ctx.get(STEPS), ctx.get(SEED));
     double lr = ctx.get(LEARNING_RATE) > 0 ? ctx.get(LEARNING_RATE) : preset.learningRate();
     return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr);
   }
@@ -156,7 +154,7 @@ public final class TrainStage extends StageCommand {
   protected void validate(Context ctx) {
     HadoopFiles files = ctx.files();
     TrainConfig cfg = trainConfig(ctx);
-    NetworkConfig net = ctx.get(NETWORK).equals("tiny") ? NetworkConfig.tiny() : NetworkConfig.paper();
+    NetworkConfig net = NetworkConfig.named(ctx.get(NETWORK));
     if (ctx.get(STEPS) % ctx.get(LOCAL_STEPS) != 0) {
       throw new BadConfig(LOCAL_STEPS.path() + " = " + ctx.get(LOCAL_STEPS) + " does not divide "
           + STEPS.path() + " = " + ctx.get(STEPS) + " (every round runs the same number of steps)");
@@ -283,6 +281,7 @@ public final class TrainStage extends StageCommand {
       WorkerResult sum = Round.run(src, tgt, bytes, k);
       bytes.destroy();
       state = Averaging.average(state, sum.state(), sum.workers(), k);
+      System.gc(); // the previous state's off-heap arrays
       double seconds = (System.nanoTime() - r0) / 1e9;
       double[] l = sum.meanLosses();
       RoundRecord rec = new RoundRecord(round, state.step(), lr, l[0], l[1], l[2], l[3], sum.crops(),

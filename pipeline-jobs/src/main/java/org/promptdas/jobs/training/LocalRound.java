@@ -79,6 +79,7 @@ public final class LocalRound {
     out.seconds = (t2 - t1) / 1e9;
     out.setupSeconds = (t1 - t0 + System.nanoTime() - t2) / 1e9;
     idle.add(trainer); // only a trainer that finished its steps is reused
+    System.gc(); // ND4J frees the round's off-heap buffers only once their Java objects are collected
     return out;
   }
 

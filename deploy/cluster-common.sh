@@ -1,0 +1,21 @@
+# Settings shared by standalone.sh, yarn.sh and k8s.sh (sourced, not run).
+#   PROMPT_DAS_EXECUTORS        executors (default 4); train.partitions should equal it
+#   PROMPT_DAS_EXECUTOR_CORES   cores per executor (default 8), all given to one task
+#   PROMPT_DAS_EXECUTOR_MEMORY  JVM heap per executor (default 8g); ND4J's arrays live off-heap and
+#                               are sized by PROMPT_DAS_OVERHEAD (default 24g for the paper network's
+#                               training step, which needs ~21.5 GB on CPU; 8g is enough for infer)
+#   PROMPT_DAS_GPU=1            one GPU per executor and task (build with: mvn -B -Pcluster -Dcuda
+#                               -DskipTests package; CUDA 11.6 kernels: compute capability <= 8.6)
+executors=${PROMPT_DAS_EXECUTORS:-4}
+cores=${PROMPT_DAS_EXECUTOR_CORES:-8}
+export PROMPT_DAS_OVERHEAD=${PROMPT_DAS_OVERHEAD:-24g}
+common=(--executor-cores "$cores" --executor-memory "${PROMPT_DAS_EXECUTOR_MEMORY:-8g}"
+  --driver-memory "${PROMPT_DAS_DRIVER_MEMORY:-8g}"
+  --conf "spark.task.cpus=$cores"
+  --conf "spark.executorEnv.OMP_NUM_THREADS=$cores"
+  --conf spark.driver.maxResultSize=4g
+  --conf spark.sql.shuffle.partitions=64)
+if [ "${PROMPT_DAS_GPU:-0}" = 1 ]; then
+  common+=(--conf spark.executor.resource.gpu.amount=1 --conf spark.task.resource.gpu.amount=1
+    --conf "spark.executor.resource.gpu.discoveryScript=${PROMPT_DAS_GPU_DISCOVERY:-/opt/spark/examples/src/main/scripts/getGpusResources.sh}")
+fi

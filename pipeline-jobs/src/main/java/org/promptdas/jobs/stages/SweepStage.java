@@ -1,0 +1,239 @@
+package org.promptdas.jobs.stages;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.Path;
+import org.promptdas.core.PromptDasException.BadConfig;
+import org.promptdas.core.config.Param;
+import org.promptdas.jobs.StageCommand;
+import org.promptdas.jobs.fs.AtomicOutput;
+import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.fs.ResumableOutput;
+import org.promptdas.jobs.inputs.SliceRef;
+import org.promptdas.jobs.inputs.SliceSet;
+import org.promptdas.jobs.report.CellResult;
+import org.promptdas.jobs.report.HtmlReport;
+import org.promptdas.jobs.training.RoundRecord;
+import org.promptdas.model.ModelFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sweep}: evaluates a grid of models x testing-prompt fractions x datasets, running
+ * {@code points} (the testing prompts, once per dataset and fraction), {@code infer} and
+ * {@code evaluate} per cell with the configuration's {@code infer.*} and {@code evaluate.*}
+ * settings. Writes into OUT: {@code cells/DATASET/MODEL/pNN/{infer,eval}}, {@code points/}, one
+ * table as {@code results.csv}, {@code results.json} and {@code results.parquet/}, and
+ * {@code report.html} (scores, loss curves from each model's {@code history.jsonl}, overlays).
+ * Resumable: {@code _sweep.json} records the grid; a rerun of the same grid skips finished cells
+ * (and infer resumes inside a cell); another grid in the same folder is refused.
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+    description = "Evaluate models x testing-prompt fractions x datasets; one table and an HTML report.")
+public final class SweepStage extends StageCommand {
+  public static final Param<List<String>> MODELS = Param.strings("prompt-das.sweep.models",
+      "models as NAME=MODEL.pdas (a history.jsonl beside the model is plotted)", true);
+  public static final Param<List<String>> DATASETS = Param.strings("prompt-das.sweep.datasets",
+      "datasets as NAME=IMAGES|LABELS", true);
+  public static final Param<List<Double>> FRACTIONS = Param.numbers("prompt-das.sweep.prompt-fractions",
+      "fractions of test instances given a testing prompt", 0, 1);
+  public static final Param<String> OUT = Param.required("prompt-das.sweep.out", "output folder");
+  public static final Param<Long> SEED = Param.longValue("prompt-das.sweep.prompt-seed",
+      "seed of the testing-prompt choice");
+  public static final Param<Integer> OVERLAY_SLICES = Param.integer("prompt-das.sweep.overlay-slices",
+      "slices per dataset whose overlays the report shows", 0, 1000);
+  public static final Param<String> TITLE = Param.string("prompt-das.sweep.title", "report title");
+
+  static final String MARKER = "_sweep.json";
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
+  String out;
+
+  /** One named entry of the grid. */
+  record Entry(String name, String path, String labels) {}
+
+  private List<Entry> models;
+  private List<Entry> datasets;
+
+  @Override
+  protected String stage() {
+    return "sweep";
+  }
+
+  @Override
+  protected List<Param<?>> params() {
+    return List.of(MODELS, DATASETS, FRACTIONS, OUT, SEED, OVERLAY_SLICES, TITLE);
+  }
+
+  @Override
+  protected void addOptionOverrides(List<String> o) {
+    addIf(o, "sweep.out", out);
+  }
+
+  static List<Entry> parse(Param<List<String>> p, List<String> values, boolean withLabels) {
+    List<Entry> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (String v : values) {
+      int eq = v.indexOf('=');
+      String name = eq < 0 ? "" : v.substring(0, eq).trim();
+      String rest = eq < 0 ? "" : v.substring(eq + 1).trim();
+      String[] parts = rest.split("\\|", -1);
+      if (!name.matches("[A-Za-z0-9._+-]+") || rest.isEmpty() || parts.length != (withLabels ? 2 : 1)) {
+        throw new BadConfig(p.path() + ": '" + v + "' is not " + (withLabels ? "NAME=IMAGES|LABELS" : "NAME=PATH")
+            + " (NAME of letters, digits, . _ + -)");
+      }
+      if (!names.add(name)) {
+        throw new BadConfig(p.path() + ": the name '" + name + "' appears twice");
+      }
+      out.add(new Entry(name, parts[0].trim(), withLabels ? parts[1].trim() : null));
+    }
+    return out;
+  }
+
+  @Override
+  protected void validate(Context ctx) {
+    HadoopFiles files = ctx.files();
+    models = parse(MODELS, ctx.get(MODELS), false);
+    datasets = parse(DATASETS, ctx.get(DATASETS), true);
+    for (Entry m : models) {
+      Path p = files.qualify(m.path());
+      ModelFile.fromBytes(p.toString(), files.read(p), null);
+    }
+    for (Entry d : datasets) {
+      SliceSet.pair(SliceSet.resolve(files, d.path(), null), "image",
+          SliceSet.resolve(files, d.labels(), null), "label", false);
+    }
+    if (ResumableOutput.check(files, files.qualify(ctx.get(OUT)), MARKER, gridJson(ctx), ctx.overwrite(),
+        "holds another sweep")) {
+      log.info("sweep: resuming in {}", files.qualify(ctx.get(OUT)));
+    }
+  }
+
+  /** What identifies the sweep: the grid and every infer/evaluate setting. */
+  private String gridJson(Context ctx) {
+    Map<String, Object> g = new LinkedHashMap<>();
+    g.put("models", ctx.get(MODELS));
+    g.put("datasets", ctx.get(DATASETS));
+    g.put("prompt_fractions", ctx.get(FRACTIONS));
+    g.put("prompt_seed", ctx.get(SEED));
+    g.put("infer", ctx.config().getConfig("prompt-das.infer").root().unwrapped());
+    g.put("evaluate", ctx.config().getConfig("prompt-das.evaluate").root().unwrapped());
+    try {
+      return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String percent(double fraction) {
+    return "p" + new BigDecimal(Double.toString(100 * fraction)).stripTrailingZeros().toPlainString();
+  }
+
+  @Override
+  protected void execute(Context ctx) {
+    HadoopFiles files = ctx.files();
+    Path outDir = files.qualify(ctx.get(OUT));
+    ResumableOutput.open(files, outDir, MARKER, gridJson(ctx), ctx.overwrite());
+    Config base = with(ctx.config(), "overwrite", false);
+    List<CellResult> cells = new ArrayList<>();
+    Map<String, List<String>> overlaySlices = new LinkedHashMap<>();
+    int total = models.size() * datasets.size() * ctx.get(FRACTIONS).size();
+    int done = 0;
+    for (Entry d : datasets) {
+      List<SliceRef> slices = SliceSet.resolve(files, d.path(), null).slices();
+      overlaySlices.put(d.name(), slices.stream().limit(ctx.get(OVERLAY_SLICES)).map(SliceRef::stem).toList());
+      for (double f : ctx.get(FRACTIONS)) {
+        String points = "";
+        if (f > 0) {
+          points = outDir + "/points/" + d.name() + "/" + percent(f);
+          if (!files.exists(new Path(points))) {
+            new PointsStage().runWith(with(base, "points.labels", d.labels(), "points.out", points,
+                "points.fraction", f, "points.seed", ctx.get(SEED), "points.volume", d.name()), ctx.spark());
+          }
+        }
+        for (Entry m : models) {
+          String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f);
+          if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
+            new InferStage().runWith(with(base, "infer.images", d.path(), "infer.model", m.path(),
+                "infer.out", outDir + "/" + cell + "/infer", "infer.points", points, "infer.volume", d.name()),
+                ctx.spark());
+            new EvaluateStage().runWith(with(base, "evaluate.pred", outDir + "/" + cell + "/infer/mask",
+                "evaluate.gt", d.labels(), "evaluate.images", d.path(), "evaluate.overlays", true,
+                "evaluate.out", outDir + "/" + cell + "/eval"), ctx.spark());
+          }
+          CellResult r = CellResult.read(files, outDir, cell + "/eval", d.name(), m.name(), f);
+          cells.add(r);
+          log.info(String.format(Locale.ROOT, "sweep: cell %d/%d %s / %s / %.0f%% prompts: Dice %.1f AJI %.1f PQ %.1f",
+              ++done, total, d.name(), m.name(), 100 * f, 100 * r.dice(), 100 * r.aji(), 100 * r.pq()));
+        }
+      }
+    }
+    writeResults(ctx, outDir, cells, overlaySlices);
+    System.out.println(table(cells));
+    log.info("sweep: {} cells -> {}", cells.size(), new Path(outDir, "report.html"));
+  }
+
+  private void writeResults(Context ctx, Path outDir, List<CellResult> cells, Map<String, List<String>> overlays) {
+    HadoopFiles files = ctx.files();
+    files.writeAtomically(new Path(outDir, "results.csv"), CellResult.csv(cells).getBytes(StandardCharsets.UTF_8));
+    try {
+      files.writeAtomically(new Path(outDir, "results.json"),
+          new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(cells));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try (AtomicOutput p = AtomicOutput.begin(files, new Path(outDir, "results.parquet"), true)) {
+      ctx.spark().createDataFrame(cells.stream().map(CellResult::toRow).toList(), CellResult.SCHEMA)
+          .coalesce(1).write().parquet(p.temp().toString());
+      p.commit();
+    }
+    Map<String, List<RoundRecord>> histories = new LinkedHashMap<>();
+    for (Entry m : models) {
+      Path h = new Path(files.qualify(m.path()).getParent(), "history.jsonl");
+      if (files.exists(h)) {
+        List<RoundRecord> rows = new ArrayList<>();
+        for (String line : new String(files.read(h), StandardCharsets.UTF_8).split("\n")) {
+          if (!line.isBlank()) {
+            rows.add(RoundRecord.fromJson(line));
+          }
+        }
+        histories.put(m.name(), rows);
+      }
+    }
+    String title = ctx.get(TITLE).isEmpty() ? "Prompt-DAS sweep" : ctx.get(TITLE);
+    List<String> notes = List.of(String.format(Locale.ROOT, "%d models x %d datasets x testing prompts on %s "
+        + "of the instances (seed %d). Window stride %d px, %s.", models.size(), datasets.size(),
+        ctx.get(FRACTIONS).stream().map(f -> String.format(Locale.ROOT, "%.0f%%", 100 * f)).toList(),
+        ctx.get(SEED), ctx.config().getInt("prompt-das.infer.stride"),
+        ctx.config().getBoolean("prompt-das.infer.rotations") ? "4 rotations averaged" : "no rotations"));
+    files.writeAtomically(new Path(outDir, "report.html"),
+        HtmlReport.render(title, notes, cells, histories, overlays).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The results as a fixed-width text table (percent). */
+  public static String table(List<CellResult> cells) {
+    StringBuilder s = new StringBuilder();
+    String fmt = "%-14s %-22s %8s %7s %7s %7s%n";
+    s.append(String.format(Locale.ROOT, fmt, "dataset", "model", "prompts", "Dice", "AJI", "PQ"));
+    for (CellResult c : cells) {
+      s.append(String.format(Locale.ROOT, fmt, c.dataset(), c.model(),
+          String.format(Locale.ROOT, "%.0f%%", 100 * c.promptFraction()), pct(c.dice()), pct(c.aji()), pct(c.pq())));
+    }
+    return s.toString();
+  }
+
+  private static String pct(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", 100 * v);
+  }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The real-data benchmark: VNC (source, labelled) -> Lucchi (target) with the small network on this
+# CPU, the project's own Table 1: source-only, UDA, WDA (15% points) and the oracle (all target
+# labels), each adapted model starting from the source-only one; scored on lucchi/test without and
+# with 15% testing prompts. Settings: conf/vnc-to-lucchi.conf. Not a test: it takes about an hour.
+#
+#   scripts/benchmark-vnc-lucchi.sh            # data from ../shared/data, work in bench-out/vnc-lucchi
+#   PROMPT_DAS_DATA=/data PROMPT_DAS_WORK=/tmp/b scripts/benchmark-vnc-lucchi.sh
+#
+# Every stage is resumable: rerunning after an interruption continues (tile, points and train
+# skip what is complete; train resumes from its newest checkpoint; sweep skips finished cells).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PROMPT_DAS_DATA=${PROMPT_DAS_DATA:-$(cd "$root/.." && pwd)/shared/data}
+export PROMPT_DAS_WORK=${PROMPT_DAS_WORK:-$root/bench-out/vnc-lucchi}
+data=$PROMPT_DAS_DATA
+work=$PROMPT_DAS_WORK
+conf=(-c "$root/conf/vnc-to-lucchi.conf")
+pd() { "$root/bin/prompt-das" "$@"; }
+for f in "$data/vnc/img" "$data/vnc/lab" "$data/lucchi/train/img" "$data/lucchi/train/lab" "$data/lucchi/test/img"; do
+  [ -d "$f" ] || { echo "benchmark: $f is missing (set PROMPT_DAS_DATA)" >&2; exit 2; }
+done
+mkdir -p "$work"
+start=$(date +%s)
+step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
+
+step "tile VNC (source) and Lucchi train (target: 15% points for WDA, labels for the oracle)"
+[ -d "$work/crops/vnc" ] || pd tile "${conf[@]}" --images "$data/vnc/img" --labels "$data/vnc/lab" \
+  --volume vnc --out "$work/crops/vnc"
+[ -d "$work/points" ] || pd points "${conf[@]}" --labels "$data/lucchi/train/lab" --out "$work/points"
+[ -d "$work/crops/lucchi" ] || pd tile "${conf[@]}" --images "$data/lucchi/train/img" \
+  --labels "$data/lucchi/train/lab" --points "$work/points" --volume lucchi --out "$work/crops/lucchi"
+
+train() { # mode, steps, init
+  local out="$work/runs/$1"
+  if [ -f "$out/model.pdas" ]; then echo "$1: done"; return; fi
+  local resume=()
+  [ -d "$out" ] && resume=(--resume)
+  pd train "${conf[@]}" --mode "$1" --out "$out" --set "train.steps=$2" --set "train.init=\"$3\"" "${resume[@]}"
+}
+step "train source-only"
+train source-only "${SOURCE_STEPS:-600}" ""
+for mode in uda wda oracle; do
+  step "train $mode from the source-only model"
+  train "$mode" "${ADAPT_STEPS:-400}" "$work/runs/source-only/model.pdas"
+done
+
+step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
+pd sweep "${conf[@]}"
+step "done: $work/sweep/report.html"
