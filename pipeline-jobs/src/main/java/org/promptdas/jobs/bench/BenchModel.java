@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
  * update of every weight, on a mean-squared loss of all three heads) of the tiny and the paper's
  * network at batch 1 and 2, peak resident memory, and the ratio of each time to the time the
  * model's analytically counted FLOPs take at the GFLOP/s of a large ND4J sgemm measured in the same
- * run. The last line reads {@code forward_ratio=<x> train_ratio=<y>} for the paper's network at
+ * run, and the inference throughput in windows per second (batch / forward time; compare
+ * {@code --batches 1,8,32 --forward-only}). The last line reads {@code forward_ratio=<x> train_ratio=<y>} for the paper's network at
  * batch 2 ({@code train_ratio=NaN} when the step ran out of memory, which the paper's network does
  * on a 24 GB machine with SameDiff M2.1's session memory manager). A benchmark: it prints
  * numbers and asserts nothing.
@@ -67,8 +68,8 @@ public final class BenchModel implements Callable<Integer> {
         double fwd = time(() -> forwardOnce(w, b));
         forwardGraph = null;
         double fwdRatio = fwd / (fwdFlops / 1e9 / gflops);
-        System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f), peak RSS %.2f GB%n",
-            name, b, fwd, fwdFlops / 1e9, fwdRatio, peakRssGb());
+        System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f), %.2f windows/s, "
+            + "peak RSS %.2f GB%n", name, b, fwd, fwdFlops / 1e9, fwdRatio, b / fwd, peakRssGb());
         double trainRatio = Double.NaN;
         if (forwardOnly) {
           last = new double[] {fwdRatio, trainRatio};
