@@ -172,6 +172,9 @@ class TrainStageTest {
     assertEquals(2, other.code());
     assertTrue(other.err().contains("a checkpoint of another training configuration"), other.err());
     assertArrayEquals(ckpt, Files.readAllBytes(tmp.resolve("run/checkpoints/step-000000002.ckpt")));
+    TestData.Run otherK = train(tmp.resolve("run"), 2, 2, "--resume");
+    assertEquals(2, otherK.code());
+    assertTrue(otherK.err().contains("resuming needs the same"), otherK.err());
     TestData.Run again = train(tmp.resolve("run"), 2, 1);
     assertEquals(2, again.code());
     assertTrue(again.err().contains("holds an earlier run"), again.err());

@@ -1,5 +1,8 @@
 package org.promptdas.jobs.stages;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +16,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException.BadConfig;
 import org.promptdas.core.PromptDasException.BadInput;
 import org.promptdas.core.config.Param;
@@ -178,6 +182,15 @@ public final class TrainStage extends StageCommand {
             + start.training().toJson() + "); this run asks for " + cfg.toJson()
             + " (resume with the same settings, or use another output folder)");
       }
+      Path asked = new Path(outDir, "_train.json");
+      if (files.exists(asked)) {
+        JsonNode before = json(files, asked);
+        if (before.path("partitions").asInt() != partitions || before.path("local_steps").asInt() != ctx.get(LOCAL_STEPS)) {
+          throw new BadConfig(outDir + ": was trained with " + before.path("partitions").asInt() + " workers x "
+              + before.path("local_steps").asInt() + " local steps; resuming needs the same (asked: "
+              + partitions + " x " + ctx.get(LOCAL_STEPS) + ")");
+        }
+      }
       history = readHistory(files, new Path(outDir, "history.jsonl"), start.step() / ctx.get(LOCAL_STEPS));
       complete = start.step() == cfg.steps() && files.exists(new Path(outDir, "model.pdas"));
       log.info("train: resuming from {} at step {}", newest, start.step());
@@ -219,6 +232,14 @@ public final class TrainStage extends StageCommand {
     if (points && df.filter(df.col("points").isNotNull()).count() == 0) {
       throw new BadInput(p + ": no crop carries points, which WDA needs (tile with --points from the "
           + "points stage, or train in mode uda)");
+    }
+  }
+
+  private static JsonNode json(HadoopFiles files, Path p) {
+    try {
+      return new ObjectMapper().readTree(files.read(p));
+    } catch (IOException e) {
+      throw new BadInput(p + ": unreadable (" + e.getMessage() + ")", e);
     }
   }
 
@@ -307,7 +328,7 @@ public final class TrainStage extends StageCommand {
           .coalesce(1).write().parquet(h.temp().toString());
       h.commit();
     }
-    Map<String, org.nd4j.linalg.api.ndarray.INDArray> result = cfg.hasTeacher() ? state.teacher() : state.student();
+    Map<String, INDArray> result = cfg.hasTeacher() ? state.teacher() : state.student();
     files.writeAtomically(new Path(outDir, "model.pdas"),
         ModelFile.toBytes(new PromptDasModel(Weights.fromGraph(state.network(), result))));
     log.info("train: {} steps done; model {}", state.step(), new Path(outDir, "model.pdas"));
