@@ -12,6 +12,8 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptdas.core.synth.Domain;
+import org.promptdas.jobs.report.CellResult;
+import org.promptdas.jobs.stages.SweepStage;
 import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.network.NetworkConfig;
@@ -53,7 +55,12 @@ class SweepStageTest {
     assertTrue(csv.get(3).startsWith("tgt,a,0.5,"), csv.get(3));
     assertEquals(4, SparkSession.builder().getOrCreate().read().parquet(out.resolve("results.parquet").toString()).count());
     assertTrue(Files.exists(out.resolve("points/tgt/p50")), "testing prompts were sampled once per fraction");
-    assertTrue(Files.readString(out.resolve("results.json")).contains("\"promptFraction\" : 0.5"));
+    CellResult[] back = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+        out.resolve("results.json").toFile(), CellResult[].class);
+    assertEquals(4, back.length);
+    assertEquals("b", back[1].model());
+    assertEquals(0.5, back[3].promptFraction());
+    assertEquals(5, SweepStage.table(List.of(back)).lines().count(), "the demo prints the table from results.json");
 
     String html = Files.readString(out.resolve("report.html"));
     assertTrue(html.contains("<svg"), "loss curves of the model with a history");

@@ -1,6 +1,9 @@
 package org.promptdas.jobs.stages;
 
 import com.typesafe.config.Config;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +12,7 @@ import org.promptdas.core.config.Param;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.report.CellResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -106,15 +110,23 @@ public final class DemoStage extends StageCommand {
           "sweep.title", "Prompt-DAS demo: generated source -> target domains"), ctx.spark());
       String summary = String.format(Locale.ROOT, "%nPrompt-DAS demo: generated data, %d training slices per "
           + "domain and %d target test slices of %dx%d px, seed %d; tiny network, %d source-only steps, "
-          + "then %d UDA / WDA steps (WDA: points on %.0f%% of target instances), 2 workers; %.0f s.%n%n%s",
-          ctx.get(SLICES), ctx.get(TEST_SLICES), ctx.get(SIZE), ctx.get(SIZE), ctx.get(SEED),
-          ctx.get(SOURCE_STEPS), ctx.get(ADAPT_STEPS), 100 * ctx.get(POINT_FRACTION),
-          (System.nanoTime() - t0) / 1e9, new String(files.read(new Path(dir, "sweep/results.csv")),
-              StandardCharsets.UTF_8));
+          + "then %d UDA / WDA steps from the source-only model (WDA: points on %.0f%% of the target "
+          + "instances), 2 workers; %.0f s.%n%n%s", ctx.get(SLICES), ctx.get(TEST_SLICES), ctx.get(SIZE),
+          ctx.get(SIZE), ctx.get(SEED), ctx.get(SOURCE_STEPS), ctx.get(ADAPT_STEPS),
+          100 * ctx.get(POINT_FRACTION), (System.nanoTime() - t0) / 1e9,
+          SweepStage.table(readResults(files, new Path(dir, "sweep/results.json"))));
       files.write(new Path(dir, "summary.txt"), summary.getBytes(StandardCharsets.UTF_8));
       output.commit();
       System.out.println(summary);
       System.out.println("Report: " + new Path(output.target(), "sweep/report.html"));
+    }
+  }
+
+  private static List<CellResult> readResults(HadoopFiles files, Path p) {
+    try {
+      return List.of(new ObjectMapper().readValue(files.read(p), CellResult[].class));
+    } catch (IOException e) {
+      throw new UncheckedIOException(p + ": unreadable", e);
     }
   }
 }
