@@ -54,10 +54,10 @@ train() { # mode, steps, init
   pd train "${conf[@]}" --mode "$1" --out "$out" --set "train.steps=$2" --set "train.init=\"$3\"" "${resume[@]}"
 }
 step "train source-only"
-train source-only "${SOURCE_STEPS:-200}" ""
+train source-only "${SOURCE_STEPS:-600}" ""
 for mode in uda wda oracle; do
   step "train $mode from the source-only model"
-  train "$mode" "${ADAPT_STEPS:-100}" "$work/runs/source-only/model.pdas"
+  train "$mode" "${ADAPT_STEPS:-300}" "$work/runs/source-only/model.pdas"
 done
 
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
