@@ -13,7 +13,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.promptdas.core.baseline.IntensityBaseline;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.io.ImageReaders;
 import org.promptdas.core.metrics.MetricsAccumulator;
@@ -32,7 +31,10 @@ class EvaluateStageTest {
     MetricsAccumulator expected = new MetricsAccumulator();
     for (String n : List.of("s00.png", "s01.png", "s02.png")) {
       IntImage img = ImageReaders.readSingle(tmp.resolve("vol/img/" + n));
-      IntImage pred = IntensityBaseline.predict(img);
+      IntImage pred = new IntImage(img.width(), img.height()); // any prediction: dark pixels
+      for (int i = 0; i < pred.size(); i++) {
+        pred.data()[i] = img.data()[i] < 110 ? 1 : 0;
+      }
       TestData.png(tmp.resolve("pred/" + n), pred);
       expected.add(scorer.score(pred, ImageReaders.readSingle(tmp.resolve("vol/lab/" + n))));
     }
