@@ -159,6 +159,15 @@ class TrainStageTest {
     assertEquals(2, unlabelled.code());
     assertTrue(unlabelled.err().contains("crops have no label"), unlabelled.err());
 
+    Files.writeString(tmp.resolve("none.csv"), "volume,slice,x,y\n");
+    ok(TestData.run("tile", "--images", data.resolve("tgt/img").toString(), "--points",
+        tmp.resolve("none.csv").toString(), "--out", tmp.resolve("nopoints.parquet").toString(), "--crop", "64"));
+    TestData.Run pointless = TestData.run("train", "--master", "local[2]", "--source",
+        data.resolve("src.parquet").toString(), "--target", tmp.resolve("nopoints.parquet").toString(),
+        "--out", tmp.resolve("x").toString(), "--mode", "wda");
+    assertEquals(2, pointless.code());
+    assertTrue(pointless.err().contains("no crop carries points"), pointless.err());
+
     TestData.Run uneven = train(tmp.resolve("x"), 5, 2);
     assertEquals(2, uneven.code());
     assertTrue(uneven.err().contains("does not divide"), uneven.err());

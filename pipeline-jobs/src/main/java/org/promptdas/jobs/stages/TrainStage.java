@@ -15,6 +15,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException.BadConfig;
@@ -229,7 +230,7 @@ public final class TrainStage extends StageCommand {
             + "(tile them with --labels)");
       }
     }
-    if (points && df.filter(df.col("points").isNotNull()).count() == 0) {
+    if (points && df.filter(functions.size(df.col("points")).gt(0)).count() == 0) {
       throw new BadInput(p + ": no crop carries points, which WDA needs (tile with --points from the "
           + "points stage, or train in mode uda)");
     }
