@@ -1,20 +1,28 @@
 package org.promptdas.jobs.stages;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
 
 /**
  * One model per executor JVM and model hash: tasks receive the model file's bytes (a broadcast)
- * and load it here once, whatever the number of slices. Thread-safe; models are kept for the JVM's
- * life (a handful of distinct models per executor at most).
+ * and load it here once, whatever the number of slices. Keeps the {@value #KEEP} most recently
+ * used models: a sweep runs one model after another in the same executors, and each model holds
+ * its graphs and their arrays. Thread-safe (tasks of one model wait while it loads).
  */
 final class ModelHolder {
-  private static final ConcurrentHashMap<String, PromptDasModel> MODELS = new ConcurrentHashMap<>();
+  static final int KEEP = 2;
+  private static final Map<String, PromptDasModel> MODELS = new LinkedHashMap<>(4, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, PromptDasModel> eldest) {
+      return size() > KEEP;
+    }
+  };
 
   private ModelHolder() {}
 
-  static PromptDasModel get(String hash, byte[] bytes) {
+  static synchronized PromptDasModel get(String hash, byte[] bytes) {
     return MODELS.computeIfAbsent(hash, h -> ModelFile.fromBytes("model " + h, bytes, null));
   }
 }
