@@ -1,5 +1,7 @@
 package org.promptdas.jobs.fs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -116,6 +118,15 @@ public final class HadoopFiles implements Serializable {
       out.write(bytes);
     } catch (IOException e) {
       throw new PromptDasException(p + ": cannot be written (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Reads a whole JSON file. */
+  public JsonNode readJson(Path p) {
+    try {
+      return new ObjectMapper().readTree(read(p));
+    } catch (IOException e) {
+      throw new BadInput(p + ": not readable as JSON (" + e.getMessage() + ")", e);
     }
   }
 

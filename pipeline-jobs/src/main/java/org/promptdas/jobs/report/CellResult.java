@@ -1,15 +1,12 @@
 package org.promptdas.jobs.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.promptdas.core.PromptDasException;
 import org.promptdas.jobs.fs.HadoopFiles;
 
 /**
@@ -36,15 +33,10 @@ public record CellResult(String dataset, String model, double promptFraction, do
   /** Reads {@code <root>/<evalDir>/metrics.json}. */
   public static CellResult read(HadoopFiles files, Path root, String evalDir, String dataset,
       String model, double fraction) {
-    Path p = new Path(root, evalDir + "/metrics.json");
-    try {
-      JsonNode j = new ObjectMapper().readTree(files.read(p));
-      JsonNode m = j.get("mean");
-      return new CellResult(dataset, model, fraction, num(m, "dice"), num(m, "aji"), num(m, "pq"),
-          num(m, "dq"), num(m, "sq"), j.get("slices").size(), evalDir);
-    } catch (IOException e) {
-      throw new PromptDasException(p + ": unreadable (" + e.getMessage() + ")", e);
-    }
+    JsonNode j = files.readJson(new Path(root, evalDir + "/metrics.json"));
+    JsonNode m = j.get("mean");
+    return new CellResult(dataset, model, fraction, num(m, "dice"), num(m, "aji"), num(m, "pq"),
+        num(m, "dq"), num(m, "sq"), j.get("slices").size(), evalDir);
   }
 
   private static double num(JsonNode mean, String key) {

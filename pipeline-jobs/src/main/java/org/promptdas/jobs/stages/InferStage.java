@@ -1,8 +1,6 @@
 package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -19,7 +17,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.promptdas.core.PromptDasException.BadConfig;
-import org.promptdas.core.PromptDasException.BadInput;
 import org.promptdas.core.config.Param;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.io.PngWriter;
@@ -29,8 +26,8 @@ import org.promptdas.core.labels.Connectivity;
 import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
 import org.promptdas.jobs.StageCommand;
-import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.jobs.fs.ResumableOutput;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
@@ -173,21 +170,13 @@ public final class InferStage extends StageCommand {
       jsc.parallelize(todo, todo.size()).foreach(t -> task.run((Integer) t[0], (SliceRef) t[1]));
     }
     List<Row> rows = new ArrayList<>();
-    ObjectMapper json = new ObjectMapper();
     for (int i = 0; i < slices.size(); i++) {
-      try {
-        JsonNode s = json.readTree(files.read(new Path(outDir, "stats/" + slices.get(i).stem() + ".json")));
-        rows.add(RowFactory.create(i, slices.get(i).name(), s.get("width").asInt(), s.get("height").asInt(),
-            s.get("foreground").asDouble(), s.get("components").asInt(), s.get("prompts").asInt(),
-            s.get("seconds").asDouble()));
-      } catch (IOException e) {
-        throw new BadInput(outDir + "/stats: unreadable (" + e.getMessage() + ")", e);
-      }
+      JsonNode s = files.readJson(new Path(outDir, "stats/" + slices.get(i).stem() + ".json"));
+      rows.add(RowFactory.create(i, slices.get(i).name(), s.get("width").asInt(), s.get("height").asInt(),
+          s.get("foreground").asDouble(), s.get("components").asInt(), s.get("prompts").asInt(),
+          s.get("seconds").asDouble()));
     }
-    try (AtomicOutput stats = AtomicOutput.begin(files, new Path(outDir, "stats.parquet"), true)) {
-      ctx.spark().createDataFrame(rows, STATS).coalesce(1).write().parquet(stats.temp().toString());
-      stats.commit();
-    }
+    Sparks.replaceTable(ctx.spark(), files, new Path(outDir, "stats.parquet"), rows, STATS);
     log.info("infer: {} slices -> {}", slices.size(), outDir);
   }
 

@@ -17,8 +17,8 @@ import org.apache.hadoop.fs.Path;
 import org.promptdas.core.PromptDasException.BadConfig;
 import org.promptdas.core.config.Param;
 import org.promptdas.jobs.StageCommand;
-import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.jobs.fs.ResumableOutput;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
@@ -193,22 +193,13 @@ public final class SweepStage extends StageCommand {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    try (AtomicOutput p = AtomicOutput.begin(files, new Path(outDir, "results.parquet"), true)) {
-      ctx.spark().createDataFrame(cells.stream().map(CellResult::toRow).toList(), CellResult.SCHEMA)
-          .coalesce(1).write().parquet(p.temp().toString());
-      p.commit();
-    }
+    Sparks.replaceTable(ctx.spark(), files, new Path(outDir, "results.parquet"),
+        cells.stream().map(CellResult::toRow).toList(), CellResult.SCHEMA);
     Map<String, List<RoundRecord>> histories = new LinkedHashMap<>();
     for (Entry m : models) {
       Path h = new Path(files.qualify(m.path()).getParent(), "history.jsonl");
       if (files.exists(h)) {
-        List<RoundRecord> rows = new ArrayList<>();
-        for (String line : new String(files.read(h), StandardCharsets.UTF_8).split("\n")) {
-          if (!line.isBlank()) {
-            rows.add(RoundRecord.fromJson(line));
-          }
-        }
-        histories.put(m.name(), rows);
+        histories.put(m.name(), RoundRecord.parseLines(new String(files.read(h), StandardCharsets.UTF_8)));
       }
     }
     String title = ctx.get(TITLE).isEmpty() ? "Prompt-DAS sweep" : ctx.get(TITLE);

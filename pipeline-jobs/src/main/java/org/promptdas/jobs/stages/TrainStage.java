@@ -1,8 +1,6 @@
 package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,8 +20,8 @@ import org.promptdas.core.PromptDasException.BadConfig;
 import org.promptdas.core.PromptDasException.BadInput;
 import org.promptdas.core.config.Param;
 import org.promptdas.jobs.StageCommand;
-import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.jobs.training.CropRecord;
 import org.promptdas.jobs.training.Round;
 import org.promptdas.jobs.training.RoundRecord;
@@ -185,7 +183,7 @@ public final class TrainStage extends StageCommand {
       }
       Path asked = new Path(outDir, "_train.json");
       if (files.exists(asked)) {
-        JsonNode before = json(files, asked);
+        JsonNode before = files.readJson(asked);
         if (before.path("partitions").asInt() != partitions || before.path("local_steps").asInt() != ctx.get(LOCAL_STEPS)) {
           throw new BadConfig(outDir + ": was trained with " + before.path("partitions").asInt() + " workers x "
               + before.path("local_steps").asInt() + " local steps; resuming needs the same (asked: "
@@ -218,29 +216,24 @@ public final class TrainStage extends StageCommand {
         throw new BadInput(p + ": not a tile dataset (no column '" + col + "')");
       }
     }
-    long n = df.count();
+    // one pass over the dataset for the three counts
+    Row counts = df.agg(functions.count(functions.lit(1)),
+        functions.sum(functions.when(df.col("label").isNull(), 1).otherwise(0)),
+        functions.sum(functions.when(functions.size(df.col("points")).gt(0), 1).otherwise(0))).first();
+    long n = counts.getLong(0);
+    long unlabelled = counts.isNullAt(1) ? 0 : counts.getLong(1);
+    long withPoints = counts.isNullAt(2) ? 0 : counts.getLong(2);
     if (n < partitions) {
       throw new BadInput(p + ": " + n + " " + role + " crops for " + partitions
           + " workers (every worker needs one; set " + PARTITIONS.path() + " lower)");
     }
-    if (labels) {
-      long unlabelled = df.filter(df.col("label").isNull()).count();
-      if (unlabelled > 0) {
-        throw new BadInput(p + ": " + unlabelled + " of " + n + " " + role + " crops have no label "
-            + "(tile them with --labels)");
-      }
+    if (labels && unlabelled > 0) {
+      throw new BadInput(p + ": " + unlabelled + " of " + n + " " + role + " crops have no label "
+          + "(tile them with --labels)");
     }
-    if (points && df.filter(functions.size(df.col("points")).gt(0)).count() == 0) {
+    if (points && withPoints == 0) {
       throw new BadInput(p + ": no crop carries points, which WDA needs (tile with --points from the "
           + "points stage, or train in mode uda)");
-    }
-  }
-
-  private static JsonNode json(HadoopFiles files, Path p) {
-    try {
-      return new ObjectMapper().readTree(files.read(p));
-    } catch (IOException e) {
-      throw new BadInput(p + ": unreadable (" + e.getMessage() + ")", e);
     }
   }
 
@@ -253,19 +246,13 @@ public final class TrainStage extends StageCommand {
     return ckpts.stream().max((a, b) -> a.getName().compareTo(b.getName())).orElse(null);
   }
 
+  /** The history rows of the rounds up to {@code rounds} (the resumed checkpoint's). */
   private static List<RoundRecord> readHistory(HadoopFiles files, Path p, long rounds) {
-    List<RoundRecord> out = new ArrayList<>();
-    if (files.exists(p)) {
-      for (String line : new String(files.read(p), StandardCharsets.UTF_8).split("\n")) {
-        if (!line.isBlank()) {
-          RoundRecord r = RoundRecord.fromJson(line);
-          if (r.round() <= rounds) {
-            out.add(r);
-          }
-        }
-      }
+    if (!files.exists(p)) {
+      return new ArrayList<>();
     }
-    return out;
+    return new ArrayList<>(RoundRecord.parseLines(new String(files.read(p), StandardCharsets.UTF_8))
+        .stream().filter(r -> r.round() <= rounds).toList());
   }
 
   @Override
@@ -324,11 +311,8 @@ public final class TrainStage extends StageCommand {
     if (tgt != null) {
       tgt.unpersist();
     }
-    try (AtomicOutput h = AtomicOutput.begin(files, new Path(outDir, "history.parquet"), true)) {
-      ctx.spark().createDataFrame(history.stream().map(RoundRecord::toRow).toList(), RoundRecord.SCHEMA)
-          .coalesce(1).write().parquet(h.temp().toString());
-      h.commit();
-    }
+    Sparks.replaceTable(ctx.spark(), files, new Path(outDir, "history.parquet"),
+        history.stream().map(RoundRecord::toRow).toList(), RoundRecord.SCHEMA);
     Map<String, INDArray> result = cfg.hasTeacher() ? state.teacher() : state.student();
     files.writeAtomically(new Path(outDir, "model.pdas"),
         ModelFile.toBytes(new PromptDasModel(Weights.fromGraph(state.network(), result))));

@@ -52,6 +52,11 @@ public record RoundRecord(int round, long step, double learningRate, double loss
     }
   }
 
+  /** The rows of JSON lines ({@link #jsonLines}'s output; blank lines are skipped). */
+  public static List<RoundRecord> parseLines(String jsonLines) {
+    return jsonLines.lines().filter(l -> !l.isBlank()).map(RoundRecord::fromJson).toList();
+  }
+
   /** JSON lines of {@code rows}. */
   public static String jsonLines(List<RoundRecord> rows) {
     StringBuilder b = new StringBuilder();
