@@ -152,6 +152,7 @@ class TrainerTest {
     train(a, 0, 2);
     train(b, 4, 6);
     float[] fa = Averaging.flatten(a.state());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(fa, a.flatState(), "flat from the live arrays = from a copy");
     float[] fb = Averaging.flatten(b.state());
     float[] sum = new float[fa.length];
     for (int i = 0; i < sum.length; i++) {

@@ -126,6 +126,15 @@ public final class Trainer {
         copy(optimiser.firstMoments()), copy(optimiser.secondMoments()));
   }
 
+  /**
+   * This trainer's contribution to a round ({@link Averaging#flatten}), read straight from the live
+   * arrays: {@link #state} would first copy every parameter, the teacher and both moments.
+   */
+  public float[] flatState() {
+    return Averaging.flatten(new TrainingState(net, cfg, step, optimiser.steps(), params, params,
+        optimiser.firstMoments(), optimiser.secondMoments()));
+  }
+
   /** A trainer continuing from {@code state}. */
   public static Trainer from(TrainingState state) {
     Trainer t = new Trainer(Weights.fromGraph(state.network(), state.student()), state.training());

@@ -8,7 +8,6 @@ import java.util.Queue;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.promptdas.model.train.Averaging;
 import org.promptdas.model.train.Checkpoint;
 import org.promptdas.model.train.Sample;
 import org.promptdas.model.train.StepResult;
@@ -74,7 +73,7 @@ public final class LocalRound {
       out.contrastive += r.contrastive();
     }
     long t2 = System.nanoTime();
-    out.state = Averaging.flatten(trainer.state());
+    out.state = trainer.flatState();
     out.workers = 1;
     out.seconds = (t2 - t1) / 1e9;
     out.setupSeconds = (t1 - t0 + System.nanoTime() - t2) / 1e9;
