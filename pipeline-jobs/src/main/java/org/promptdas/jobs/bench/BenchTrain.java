@@ -6,7 +6,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.promptdas.core.io.PngWriter;
 import org.promptdas.core.synth.Domain;
@@ -17,7 +16,6 @@ import org.promptdas.jobs.training.WorkerResult;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Averaging;
-import org.promptdas.model.train.Checkpoint;
 import org.promptdas.model.train.Mode;
 import org.promptdas.model.train.TrainConfig;
 import org.promptdas.model.train.TrainingState;
@@ -79,17 +77,10 @@ public final class BenchTrain implements Callable<Integer> {
         + "per round, batch %d%n", network, imageSize, params / 1e6, workers, master, localSteps, batch);
     double fraction = Double.NaN;
     for (int r = 1; r <= rounds; r++) {
-      long t0 = System.nanoTime();
-      byte[] bytes = Checkpoint.toBytes(state);
-      long t1 = System.nanoTime();
-      Broadcast<byte[]> bc = jsc.broadcast(bytes);
-      WorkerResult sum = Round.run(dealt, null, bc, localSteps);
-      bc.destroy();
-      long t2 = System.nanoTime();
-      state = Averaging.average(state, sum.state(), sum.workers(), localSteps);
-      System.gc(); // as the train stage does after each round
-      long t3 = System.nanoTime();
-      double wall = (t3 - t0) / 1e9;
+      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps);
+      state = o.next();
+      WorkerResult sum = o.workers();
+      double wall = o.serialiseSeconds() + o.sparkSeconds() + o.averageSeconds();
       double steps = sum.seconds() / sum.workers();
       double overhead = wall - steps;
       fraction = overhead / wall;
@@ -97,8 +88,8 @@ public final class BenchTrain implements Callable<Integer> {
           + "%.2f s (%.1f%%): state %.0f MB serialised in %.2f s, worker load+flatten %.2f s, averaging "
           + "%.2f s, Spark (broadcast, scheduling, aggregation) %.2f s; loss %.4f%n", r,
           r == 1 ? " (warm-up, builds the graphs)" : "", wall, steps, steps / localSteps, overhead,
-          100 * fraction, bytes.length / 1e6, (t1 - t0) / 1e9, sum.setupSeconds() / sum.workers(),
-          (t3 - t2) / 1e9, (t2 - t1) / 1e9 - steps - sum.setupSeconds() / sum.workers(), sum.meanLosses()[0]);
+          100 * fraction, o.stateBytes() / 1e6, o.serialiseSeconds(), sum.setupSeconds() / sum.workers(),
+          o.averageSeconds(), o.sparkSeconds() - steps - sum.setupSeconds() / sum.workers(), sum.meanLosses()[0]);
     }
     System.out.printf(Locale.ROOT, "overhead_fraction=%.3f%n", fraction);
     return 0;

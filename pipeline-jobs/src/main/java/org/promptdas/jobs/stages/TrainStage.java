@@ -10,7 +10,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -286,11 +285,9 @@ public final class TrainStage extends StageCommand {
     for (int round = firstRound; round <= rounds; round++) {
       long r0 = System.nanoTime();
       double lr = cfg.learningRate(state.step());
-      Broadcast<byte[]> bytes = jsc.broadcast(Checkpoint.toBytes(state));
-      WorkerResult sum = Round.run(src, tgt, bytes, k);
-      bytes.destroy();
-      state = Averaging.average(state, sum.state(), sum.workers(), k);
-      System.gc(); // the previous state's off-heap arrays
+      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k);
+      state = outcome.next();
+      WorkerResult sum = outcome.workers();
       double seconds = (System.nanoTime() - r0) / 1e9;
       double[] l = sum.meanLosses();
       RoundRecord rec = new RoundRecord(round, state.step(), lr, l[0], l[1], l[2], l[3], sum.crops(),
