@@ -160,7 +160,7 @@ public final class PromptDasGraph {
     z = l.relu(l.linear(z, "mask_decoder.Contrast_mlp.layers.1"));
     z = l.linear(z, "mask_decoder.Contrast_mlp.layers.2");
     sd.updateVariableNameAndReference(sd.reshape(z, b, t, d), CONTRAST);
-    return sd;
+    return NativeHelpers.apply(sd);
   }
 
   /** sin/cos of 2 pi (2c - 1) G for coordinates c [rows, 2] in [0, 1]: [rows, d]. */

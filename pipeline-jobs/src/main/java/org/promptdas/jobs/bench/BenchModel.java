@@ -16,6 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.model.network.Flops;
+import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.TokenMasks;
@@ -57,8 +58,8 @@ public final class BenchModel implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     double gflops = sgemm();
-    System.out.printf(Locale.ROOT, "backend %s, sgemm 2048^3: %.1f GFLOP/s (best of 5)%n",
-        Nd4j.getExecutioner().getClass().getSimpleName(), gflops);
+    System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5)%n",
+        Nd4j.getExecutioner().getClass().getSimpleName(), NativeHelpers.describe(), gflops);
     double[] last = null;
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
