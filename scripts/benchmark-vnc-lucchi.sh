@@ -46,18 +46,20 @@ step "tile VNC (source) and Lucchi train (target: 15% points for WDA, labels for
 [ -d "$work/crops/lucchi" ] || pd tile "${conf[@]}" --images "$data/lucchi/train/img" \
   --labels "$data/lucchi/train/lab" --points "$work/points" --volume lucchi --out "$work/crops/lucchi"
 
-train() { # mode, steps, init
+train() { # mode, steps, batch, init
   local out="$work/runs/$1"
   if [ -f "$out/model.pdas" ]; then echo "$1: done"; return; fi
   local resume=()
   [ -d "$out" ] && resume=(--resume)
-  pd train "${conf[@]}" --mode "$1" --out "$out" --set "train.steps=$2" --set "train.init=\"$3\"" "${resume[@]}"
+  pd train "${conf[@]}" --mode "$1" --out "$out" --set "train.steps=$2" --set "train.batch=$3" \
+    --set "train.init=\"$4\"" "${resume[@]}"
 }
 step "train source-only"
-train source-only "${SOURCE_STEPS:-600}" ""
+train source-only "${SOURCE_STEPS:-1200}" 8 ""
+# adapted modes: 4 source + 4 target crops per step
 for mode in uda wda oracle; do
   step "train $mode from the source-only model"
-  train "$mode" "${ADAPT_STEPS:-300}" "$work/runs/source-only/model.pdas"
+  train "$mode" "${ADAPT_STEPS:-400}" 4 "$work/runs/source-only/model.pdas"
 done
 
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"

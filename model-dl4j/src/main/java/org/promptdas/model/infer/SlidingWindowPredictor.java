@@ -16,7 +16,8 @@ import org.promptdas.model.PromptDasModel;
  * each window predicted in 4 rotations (0, 90, 180, 270 degrees) whose outputs are rotated back,
  * and every pixel the equal-weight mean of all predictions covering it (a count map). Prompt points
  * inside a window go with it (rotated alike). Windows are batched ({@code batch} crops per forward
- * pass). Memory: two float maps of the slice plus one batch. Not thread-safe (one per task).
+ * pass). Memory: two float maps of the slice plus one batch (garbage is collected after each
+ * batch). Not thread-safe (one per task).
  */
 public final class SlidingWindowPredictor {
   private final PromptDasModel model;
@@ -99,5 +100,8 @@ public final class SlidingWindowPredictor {
         }
       }
     }
+    // ND4J frees the batch's off-heap arrays only once their Java objects are collected: without
+    // this a 4096^2 slice (900 windows x 4 rotations) would hold every batch's arrays at once
+    System.gc();
   }
 }

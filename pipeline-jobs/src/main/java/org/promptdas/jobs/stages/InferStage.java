@@ -214,7 +214,6 @@ public final class InferStage extends StageCommand {
           fg / (double) mask.size(), cc.count(), prompts.size(), (System.nanoTime() - t0) / 1e9);
       put("stats/" + stem + ".json", stats.getBytes(StandardCharsets.UTF_8));
       put("mask/" + stem + ".png", PngWriter.mask(mask)); // last: the slice is done
-      System.gc(); // ND4J frees the slice's off-heap arrays only once their Java objects are collected
     }
 
     private void put(String rel, byte[] bytes) {
