@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-data benchmark: VNC (source, labelled) -> Lucchi (target) with the small network on this
 # CPU, the project's own Table 1: source-only, UDA, WDA (15% points) and the oracle (all target
-# labels), each adapted model starting from the source-only one; scored on every 2nd slice of
+# labels), each adapted model starting from the source-only one, and a control (source-only
+# continued for as many steps as the adapted runs); scored on every 2nd slice of
 # lucchi/test (20 of 40) without and with 15% testing prompts. Settings: conf/vnc-to-lucchi.conf. Not a test: it takes about an hour.
 #
 #   scripts/benchmark-vnc-lucchi.sh            # data from ../shared/data, work in bench-out/vnc-lucchi
@@ -46,21 +47,25 @@ step "tile VNC (source) and Lucchi train (target: 15% points for WDA, labels for
 [ -d "$work/crops/lucchi" ] || pd tile "${conf[@]}" --images "$data/lucchi/train/img" \
   --labels "$data/lucchi/train/lab" --points "$work/points" --volume lucchi --out "$work/crops/lucchi"
 
-train() { # mode, steps, batch, init
+train() { # run name, mode, steps, batch, init
   local out="$work/runs/$1"
   if [ -f "$out/model.pdas" ]; then echo "$1: done"; return; fi
   local resume=()
   [ -d "$out" ] && resume=(--resume)
-  pd train "${conf[@]}" --mode "$1" --out "$out" --set "train.steps=$2" --set "train.batch=$3" \
-    --set "train.init=\"$4\"" "${resume[@]}"
+  pd train "${conf[@]}" --mode "$2" --out "$out" --set "train.steps=$3" --set "train.batch=$4" \
+    --set "train.init=\"$5\"" "${resume[@]}"
 }
 step "train source-only"
-train source-only "${SOURCE_STEPS:-1200}" 8 ""
+train source-only source-only "${SOURCE_STEPS:-1200}" 8 ""
 # adapted modes: 4 source + 4 target crops per step
 for mode in uda wda oracle; do
   step "train $mode from the source-only model"
-  train "$mode" "${ADAPT_STEPS:-400}" 4 "$work/runs/source-only/model.pdas"
+  train "$mode" "$mode" "${ADAPT_STEPS:-400}" 4 "$work/runs/source-only/model.pdas"
 done
+# the control: as many further steps on source crops alone, so that what the adapted models gain
+# from their extra training on source crops is not mistaken for adaptation
+step "train source-only-continued from the source-only model (control)"
+train source-only-continued source-only "${ADAPT_STEPS:-400}" 4 "$work/runs/source-only/model.pdas"
 
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
 pd sweep "${conf[@]}"
