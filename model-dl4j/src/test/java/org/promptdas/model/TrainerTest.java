@@ -1,5 +1,6 @@
 package org.promptdas.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -152,7 +153,7 @@ class TrainerTest {
     train(a, 0, 2);
     train(b, 4, 6);
     float[] fa = Averaging.flatten(a.state());
-    org.junit.jupiter.api.Assertions.assertArrayEquals(fa, a.flatState(), "flat from the live arrays = from a copy");
+    assertArrayEquals(fa, a.flatState(), "flat from the live arrays = from a copy");
     float[] fb = Averaging.flatten(b.state());
     float[] sum = new float[fa.length];
     for (int i = 0; i < sum.length; i++) {
