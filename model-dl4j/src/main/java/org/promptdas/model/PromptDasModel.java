@@ -12,6 +12,7 @@ import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 
@@ -41,6 +42,7 @@ public final class PromptDasModel {
   private final Weights weights;
   private final DataType type;
   private final Map<String, SameDiff> graphs = new LinkedHashMap<>(16, 0.75f, true);
+  private final SessionArrays arrays = new SessionArrays();
 
   public PromptDasModel(Weights weights) {
     this(weights, DataType.FLOAT);
@@ -103,6 +105,7 @@ public final class PromptDasModel {
     }
     in.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, e, type));
     in.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, e, type));
+    arrays.freshSession(sd);
     Map<String, INDArray> out = sd.output(in, PromptDasGraph.SEG_LOGITS,
         PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET, PromptDasGraph.CONTRAST);
     return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(),

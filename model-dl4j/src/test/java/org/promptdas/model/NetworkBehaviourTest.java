@@ -117,4 +117,24 @@ class NetworkBehaviourTest {
     assertTrue(e.getMessage().contains("saved for network"), e.getMessage());
     assertThrows(BadInput.class, () -> ModelFile.fromBytes("junk", new byte[] {1, 2, 3}, null));
   }
+
+  @Test
+  void graphsSharingOneArrayCacheGiveTheSameOutputsInAnyOrder() {
+    // every run takes a fresh session whose arrays come from the model's shared cache: a reused
+    // array must never carry a value over from another graph or an earlier run
+    List<List<Point>> none = List.of(List.of(), List.of());
+    List<List<Point>> some = List.of(points(11, 4), points(2, 5));
+    PromptDasModel.Output firstNone = model.forward(images, none, null);
+    PromptDasModel.Output firstSome = model.forward(images, some, null);
+    model.forward(first(images), List.of(points(20, 6)), null); // another graph in between
+    PromptDasModel.Output againNone = model.forward(images, none, null);
+    PromptDasModel.Output againSome = model.forward(images, some, null);
+    PromptDasModel.Output fresh = new PromptDasModel(model.weights()).forward(images, some, null);
+    assertEquals(firstNone.det(), againNone.det());
+    assertEquals(firstNone.segLogits(), againNone.segLogits());
+    assertEquals(firstSome.segLogits(), againSome.segLogits());
+    assertEquals(fresh.segLogits(), againSome.segLogits());
+    assertEquals(fresh.det(), againSome.det());
+    assertTrue(maxDiff(firstNone.segLogits(), firstSome.segLogits()) > 1e-4, "the prompts matter");
+  }
 }

@@ -153,7 +153,7 @@ public final class PromptDasGraph {
     det = l.upsample2x(det, b, k, m);
     det = l.conv(det, "mask_decoder.decode_head2.0", 3);
     det = l.relu(l.groupNorm(det, "mask_decoder.decode_head2.1", b, k, 2 * m, c.detGroups(), 1e-5));
-    det = l.conv(det, "mask_decoder.decode_head2.3", 1);
+    det = l.conv1x1(det, "mask_decoder.decode_head2.3", b, k, 1, 2 * m);
     sd.updateVariableNameAndReference(det, DET);
 
     SDVariable z = l.relu(l.linear(qs, "mask_decoder.Contrast_mlp.layers.0"));

@@ -24,6 +24,7 @@ import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.loss.TrainingLoss;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 
@@ -57,6 +58,7 @@ public final class Trainer {
   private final SameDiff teacher;
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private final AdamW optimiser;
+  private final SessionArrays arrays = new SessionArrays();
   private long step;
   private long stream;
   private boolean teacherHeld;
@@ -211,6 +213,7 @@ public final class Trainer {
     }
     Map<String, INDArray> ph = placeholders(batch);
     List<String> outs = List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
+    arrays.freshGradientSession(student);
     var og = student.calculateGradientsAndOutputs(ph, queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
         : outs, params.keySet());
@@ -289,6 +292,7 @@ public final class Trainer {
     int[] valid = teacherPrompts.stream().mapToInt(List::size).toArray();
     tp.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
     tp.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
+    arrays.freshSession(teacher);
     Map<String, INDArray> out = teacher.output(tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
     INDArray prob = org.nd4j.linalg.ops.transforms.Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
     List<Row> rowsOut = new ArrayList<>();

@@ -19,6 +19,7 @@ import org.promptdas.model.network.Flops;
 import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.AdamW;
@@ -123,6 +124,11 @@ public final class BenchModel implements Callable<Integer> {
     return ph;
   }
 
+  @Option(names = "--session-per-graph", description = "Keep SameDiff's own session per graph "
+      + "instead of a fresh session per run over a shared array cache (for comparison).")
+  boolean sessionPerGraph;
+
+  private final SessionArrays arrays = new SessionArrays();
   private SameDiff forwardGraph;
   private int forwardBatch = -1;
 
@@ -130,6 +136,9 @@ public final class BenchModel implements Callable<Integer> {
     if (forwardGraph == null || forwardBatch != b) {
       forwardGraph = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
       forwardBatch = b;
+    }
+    if (!sessionPerGraph) {
+      arrays.freshSession(forwardGraph);
     }
     forwardGraph.output(inputs(w.config(), b), PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
   }
@@ -148,7 +157,12 @@ public final class BenchModel implements Callable<Integer> {
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);
-    return time(() -> opt.update(params, sd.calculateGradients(ph, names), 1e-5));
+    return time(() -> {
+      if (!sessionPerGraph) {
+        arrays.freshGradientSession(sd);
+      }
+      opt.update(params, sd.calculateGradients(ph, names), 1e-5);
+    });
   }
 
   /** Median seconds of {@link #reps} runs after one warm-up, with a GC between runs. */
