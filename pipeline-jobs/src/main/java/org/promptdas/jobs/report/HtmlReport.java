@@ -81,7 +81,7 @@ public final class HtmlReport {
     }
     h.append("<h2>Training</h2>\n<p>Mean loss of each round over all workers' local steps "
         + "(total: segmentation + detection + contrastive).</p>\n<div class=\"grid\">\n");
-    for (String part : List.of("loss", "segmentation", "detection", "contrastive")) {
+    for (String part : List.of("total", "segmentation", "detection", "contrastive")) {
       h.append(svg(part, shown));
     }
     h.append("</div>\n");
@@ -142,7 +142,8 @@ public final class HtmlReport {
       case "segmentation" -> r.segmentation();
       case "detection" -> r.detection();
       case "contrastive" -> r.contrastive();
-      default -> r.loss();
+      case "total" -> r.loss();
+      default -> throw new IllegalArgumentException("no loss part " + part);
     };
   }
 
