@@ -13,6 +13,8 @@ import org.promptdas.core.config.Settings;
 import org.promptdas.jobs.fs.HadoopConf;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.spark.Sparks;
+import org.promptdas.model.network.NativeHelpers;
+import org.promptdas.model.network.SessionArrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
@@ -88,6 +90,8 @@ public abstract class StageCommand implements Callable<Integer> {
   public Integer call() {
     Config config = config();
     settings(config); // every parameter is checked before Spark starts
+    NativeHelpers.policy(); // and the model's JVM switches (-Dpromptdas.*) on this JVM
+    SessionArrays.cacheFraction();
     runWith(config, Sparks.session(config, stage()));
     return 0;
   }

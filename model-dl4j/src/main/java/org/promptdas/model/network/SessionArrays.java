@@ -39,7 +39,7 @@ public final class SessionArrays {
   private final SessionMemMgr cache = new ArrayCacheMemoryMgr(cacheFraction(), 1024, 2.0);
 
   /** The cache's share of JavaCPP's {@code maxbytes}: {@value #CACHE_FRACTION}, default 0.5 (SameDiff: 0.25). */
-  static double cacheFraction() {
+  public static double cacheFraction() {
     String v = System.getProperty(CACHE_FRACTION, "0.5");
     try {
       double f = Double.parseDouble(v);

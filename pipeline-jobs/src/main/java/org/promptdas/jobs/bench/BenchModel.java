@@ -57,6 +57,10 @@ public final class BenchModel implements Callable<Integer> {
   @Option(names = "--prompts", description = "Prompt points per crop (default 5).")
   int prompts = 5;
 
+  @Option(names = "--session-per-graph", description = "Keep SameDiff's own session per graph "
+      + "instead of a fresh session per run over a shared array cache (for comparison).")
+  boolean sessionPerGraph;
+
   @Option(names = "--forward-only", description = "Skip the training steps.")
   boolean forwardOnly;
 
@@ -127,10 +131,6 @@ public final class BenchModel implements Callable<Integer> {
     ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, 8, 0, DataType.FLOAT));
     return ph;
   }
-
-  @Option(names = "--session-per-graph", description = "Keep SameDiff's own session per graph "
-      + "instead of a fresh session per run over a shared array cache (for comparison).")
-  boolean sessionPerGraph;
 
   private final SessionArrays arrays = new SessionArrays();
   private SameDiff forwardGraph;
