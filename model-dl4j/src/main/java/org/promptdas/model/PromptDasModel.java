@@ -105,8 +105,7 @@ public final class PromptDasModel {
     }
     in.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, e, type));
     in.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, e, type));
-    arrays.freshSession(sd);
-    Map<String, INDArray> out = sd.output(in, PromptDasGraph.SEG_LOGITS,
+    Map<String, INDArray> out = arrays.output(sd, in, PromptDasGraph.SEG_LOGITS,
         PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET, PromptDasGraph.CONTRAST);
     return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(),
         out.get(PromptDasGraph.SEG_LOGITS_FULL).detach(), out.get(PromptDasGraph.DET).detach(),

@@ -1,9 +1,13 @@
 package org.promptdas.model.network;
 
+import java.util.Collection;
+import java.util.Map;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.SessionMemMgr;
 import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException;
 
 /**
@@ -27,8 +31,8 @@ import org.promptdas.core.PromptDasException;
  *
  * <pre>{@code
  * SessionArrays arrays = new SessionArrays();
- * arrays.freshSession(sd);                // before every sd.output(...)
- * arrays.freshGradientSession(sd);        // before every sd.calculateGradients(...)
+ * Map<String, INDArray> out = arrays.output(sd, placeholders, "seg_logits");
+ * OutAndGrad og = arrays.gradientsAndOutputs(sd, placeholders, List.of("loss"), weightNames);
  * }</pre>
  */
 public final class SessionArrays {
@@ -53,19 +57,29 @@ public final class SessionArrays {
         + ": need a fraction of JavaCPP's maxbytes strictly between 0 and 1");
   }
 
-  /** Gives {@code sd} a new session for the calling thread, drawing arrays from this cache. */
-  public void freshSession(SameDiff sd) {
-    InferenceSession session = new InferenceSession(sd);
-    session.setMmgr(cache);
-    sd.getSessions().put(Thread.currentThread().getId(), session);
+  /** {@code sd.output(inputs, outputs)} in a fresh session over this cache. */
+  public Map<String, INDArray> output(SameDiff sd, Map<String, INDArray> inputs, String... outputs) {
+    freshSession(sd);
+    return sd.output(inputs, outputs);
   }
 
-  /** The same for {@code sd}'s backward graph (which must exist, see {@code Gradients.prepare}). */
-  public void freshGradientSession(SameDiff sd) {
+  /**
+   * {@code sd.calculateGradientsAndOutputs(...)} with its backward graph (which must exist, see
+   * {@code Gradients.prepare}) in a fresh session over this cache.
+   */
+  public OutAndGrad gradientsAndOutputs(SameDiff sd, Map<String, INDArray> inputs,
+      Collection<String> outputs, Collection<String> variables) {
     SameDiff grad = sd.getFunction(GRAD_FUNCTION);
     if (grad == null) {
       throw new IllegalStateException("the graph has no backward graph yet");
     }
     freshSession(grad);
+    return sd.calculateGradientsAndOutputs(inputs, outputs, variables);
+  }
+
+  private void freshSession(SameDiff sd) {
+    InferenceSession session = new InferenceSession(sd);
+    session.setMmgr(cache);
+    sd.getSessions().put(Thread.currentThread().getId(), session);
   }
 }

@@ -213,8 +213,7 @@ public final class Trainer {
     }
     Map<String, INDArray> ph = placeholders(batch);
     List<String> outs = List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
-    arrays.freshGradientSession(student);
-    var og = student.calculateGradientsAndOutputs(ph, queries > 0
+    var og = arrays.gradientsAndOutputs(student, ph, queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
         : outs, params.keySet());
     double loss = og.getOutputs().get(TrainingLoss.LOSS).getDouble(0);
@@ -292,8 +291,7 @@ public final class Trainer {
     int[] valid = teacherPrompts.stream().mapToInt(List::size).toArray();
     tp.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
     tp.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
-    arrays.freshSession(teacher);
-    Map<String, INDArray> out = teacher.output(tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
+    Map<String, INDArray> out = arrays.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
     INDArray prob = org.nd4j.linalg.ops.transforms.Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
     List<Row> rowsOut = new ArrayList<>();
     for (int i = 0; i < crops.size(); i++) {

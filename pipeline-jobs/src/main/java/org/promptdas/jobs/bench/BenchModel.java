@@ -141,10 +141,12 @@ public final class BenchModel implements Callable<Integer> {
       forwardGraph = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
       forwardBatch = b;
     }
-    if (!sessionPerGraph) {
-      arrays.freshSession(forwardGraph);
+    Map<String, INDArray> in = inputs(w.config(), b);
+    if (sessionPerGraph) {
+      forwardGraph.output(in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
+    } else {
+      arrays.output(forwardGraph, in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
     }
-    forwardGraph.output(inputs(w.config(), b), PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
   }
 
   private double timeTraining(Weights w, int b) {
@@ -161,12 +163,8 @@ public final class BenchModel implements Callable<Integer> {
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);
-    return time(() -> {
-      if (!sessionPerGraph) {
-        arrays.freshGradientSession(sd);
-      }
-      opt.update(params, sd.calculateGradients(ph, names), 1e-5);
-    });
+    return time(() -> opt.update(params, sessionPerGraph ? sd.calculateGradients(ph, names)
+        : arrays.gradientsAndOutputs(sd, ph, List.of(), names).getGradients(), 1e-5));
   }
 
   /** Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs. */
