@@ -34,24 +34,81 @@ public final class PromptDasGraph {
   public static final String SEG = "seg";
   public static final String DET = "det";
   public static final String CONTRAST = "contrast";
+  /**
+   * Encoder tokens entering a block or the head, in graphs built in parts: [b * n, d], a variable
+   * that is an input (its array is set before each run), not a weight.
+   */
+  public static final String TOKENS = "tokens";
+  /** An encoder block's output tokens: [b * n, d]. */
+  public static final String ENCODED = "encoded";
+  /** The upstream gradient of {@value #ENCODED}: [b * n, d]. */
+  public static final String TOKENS_GRAD = "tokens_grad";
+  /** sum(encoded * tokens_grad), the loss of an encoder block's backward pass. */
+  public static final String PROJECTED = "projected";
 
   private PromptDasGraph() {}
 
   /** A new graph with variables initialised from {@code w}, computing in {@code type}. */
   public static SameDiff build(Weights w, int batch, int prompts, int extras, DataType type) {
-    NetworkConfig c = w.config();
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
     Layers l = new Layers(sd, v);
-    int b = batch;
+    SDVariable x = embed(sd, v, w.config(), batch, type);
+    for (int i = 0; i < w.config().depth(); i++) {
+      x = block(sd, l, w.config(), x, i, batch);
+    }
+    decode(sd, v, l, w.config(), x, batch, prompts, extras, type);
+    return NativeHelpers.apply(sd);
+  }
+
+  /**
+   * Encoder block {@code i} alone, for training that recomputes the encoder's activations: input
+   * the variable {@value #TOKENS} [b * n, d] (for block 0 the {@value #IMAGE} placeholder and the
+   * patch embedding instead), output {@value #ENCODED} [b * n, d], and the scalar {@value #PROJECTED}
+   * = sum({@value #ENCODED} * {@value #TOKENS_GRAD}) whose gradients are the block's backward
+   * pass for an upstream gradient {@value #TOKENS_GRAD}.
+   */
+  public static SameDiff buildEncoderBlock(Weights w, int i, int batch, DataType type) {
+    NetworkConfig c = w.config();
+    SameDiff sd = SameDiff.create();
+    Variables v = new Variables(sd, w, type);
+    long rows = (long) batch * c.grid() * c.grid();
+    SDVariable x = i == 0 ? embed(sd, v, c, batch, type) : tokens(sd, rows, c.embedDim(), type);
+    SDVariable out = block(sd, new Layers(sd, v), c, x, i, batch);
+    sd.updateVariableNameAndReference(out, ENCODED);
+    sd.sum(PROJECTED, out.mul(sd.placeHolder(TOKENS_GRAD, type, rows, c.embedDim())));
+    sd.setLossVariables(PROJECTED);
+    return NativeHelpers.apply(sd);
+  }
+
+  /**
+   * Everything after the encoder blocks (final norm, prompt encoder, decoder, heads), taking the
+   * last block's output as the variable {@value #TOKENS} [b * n, d] instead of an image.
+   */
+  public static SameDiff buildHead(Weights w, int batch, int prompts, int extras, DataType type) {
+    NetworkConfig c = w.config();
+    SameDiff sd = SameDiff.create();
+    Variables v = new Variables(sd, w, type);
+    SDVariable x = tokens(sd, (long) batch * c.grid() * c.grid(), c.embedDim(), type);
+    decode(sd, v, new Layers(sd, v), c, x, batch, prompts, extras, type);
+    return NativeHelpers.apply(sd);
+  }
+
+  /**
+   * The incoming tokens of a graph built in parts: a variable, not a placeholder, because SameDiff
+   * M2.1 computes no gradients for placeholders; set its array before each run.
+   */
+  private static SDVariable tokens(SameDiff sd, long rows, int d, DataType type) {
+    return sd.var(TOKENS, Nd4j.zeros(type, rows, d));
+  }
+
+  /** The {@value #IMAGE} placeholder, patch embedding and resampled position embedding: [b * n, d]. */
+  private static SDVariable embed(SameDiff sd, Variables v, NetworkConfig c, int b, DataType type) {
     int s = c.imageSize();
     int g = c.grid();
     int d = c.embedDim();
     int n = g * g;
-    int t = 1 + prompts + extras;
     SDVariable image = sd.placeHolder(IMAGE, type, b, 3, s, s);
-
-    // ---- encoder
     int p = c.patchSize();
     SDVariable patches = sd.reshape(sd.permute(sd.reshape(image, b, 3, g, p, g, p), 0, 2, 4, 1, 3, 5),
         (long) b * n, 3L * p * p);
@@ -62,18 +119,32 @@ public final class PromptDasGraph {
         new int[] {1, pg * pg, d}), (long) pg * pg, d);
     double[][] r = Interpolation.bicubic(pg, g, (g + 0.1) / pg);
     pos = sd.mmul(v.constant("pos_resample", Interpolation.kron(r, r), false), pos);
-    x = sd.reshape(sd.reshape(x, b, n, d).add(pos), (long) b * n, d);
-    for (int i = 0; i < c.depth(); i++) {
-      String pre = "image_encoder.blocks." + i + ".";
-      SDVariable y = l.layerNorm(x, pre + "norm1", 1e-6);
-      SDVariable qkv = l.linear(y, pre + "attn.qkv");
-      SDVariable q = sd.reshape(sd.slice(qkv, new int[] {0, 0}, new int[] {b * n, d}), b, n, d);
-      SDVariable k = sd.reshape(sd.slice(qkv, new int[] {0, d}, new int[] {b * n, d}), b, n, d);
-      SDVariable vv = sd.reshape(sd.slice(qkv, new int[] {0, 2 * d}, new int[] {b * n, d}), b, n, d);
-      x = x.add(l.linear(l.heads(q, k, vv, b, n, n, d, c.heads(), null), pre + "attn.proj"));
-      y = l.layerNorm(x, pre + "norm2", 1e-6);
-      x = x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1")), pre + "mlp.fc2"));
-    }
+    return sd.reshape(sd.reshape(x, b, n, d).add(pos), (long) b * n, d);
+  }
+
+  /** Pre-norm encoder block {@code i} on tokens x [b * n, d]. */
+  private static SDVariable block(SameDiff sd, Layers l, NetworkConfig c, SDVariable x, int i, int b) {
+    int n = c.grid() * c.grid();
+    int d = c.embedDim();
+    String pre = "image_encoder.blocks." + i + ".";
+    SDVariable y = l.layerNorm(x, pre + "norm1", 1e-6);
+    SDVariable qkv = l.linear(y, pre + "attn.qkv");
+    SDVariable q = sd.reshape(sd.slice(qkv, new int[] {0, 0}, new int[] {b * n, d}), b, n, d);
+    SDVariable k = sd.reshape(sd.slice(qkv, new int[] {0, d}, new int[] {b * n, d}), b, n, d);
+    SDVariable vv = sd.reshape(sd.slice(qkv, new int[] {0, 2 * d}, new int[] {b * n, d}), b, n, d);
+    x = x.add(l.linear(l.heads(q, k, vv, b, n, n, d, c.heads(), null), pre + "attn.proj"));
+    y = l.layerNorm(x, pre + "norm2", 1e-6);
+    return x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1")), pre + "mlp.fc2"));
+  }
+
+  /** The final encoder norm, prompt encoder, two-way decoder and heads on the encoder's tokens x. */
+  private static void decode(SameDiff sd, Variables v, Layers l, NetworkConfig c, SDVariable x,
+      int b, int prompts, int extras, DataType type) {
+    int s = c.imageSize();
+    int g = c.grid();
+    int d = c.embedDim();
+    int n = g * g;
+    int t = 1 + prompts + extras;
     SDVariable keys = l.layerNorm(x, "image_encoder.norm", 1e-6);            // [b*n, d]
 
     // ---- prompt encoder and tokens
@@ -160,7 +231,6 @@ public final class PromptDasGraph {
     z = l.relu(l.linear(z, "mask_decoder.Contrast_mlp.layers.1"));
     z = l.linear(z, "mask_decoder.Contrast_mlp.layers.2");
     sd.updateVariableNameAndReference(sd.reshape(z, b, t, d), CONTRAST);
-    return NativeHelpers.apply(sd);
   }
 
   /** sin/cos of 2 pi (2c - 1) G for coordinates c [rows, 2] in [0, 1]: [rows, d]. */

@@ -54,7 +54,7 @@ public final class Trainer {
   private final int slots;
   private final int queries;
   private final int backgrounds;
-  private final SameDiff student;
+  private final StudentGraph student;
   private final SameDiff teacher;
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private final AdamW optimiser;
@@ -64,6 +64,15 @@ public final class Trainer {
   private boolean teacherHeld;
 
   public Trainer(Weights init, TrainConfig cfg) {
+    this(init, cfg, false);
+  }
+
+  /**
+   * A trainer whose student recomputes the encoder's activations during the backward pass when
+   * {@code recomputeEncoder} ({@link StudentGraph}): the same steps in less memory and about a
+   * third more encoder time.
+   */
+  public Trainer(Weights init, TrainConfig cfg, boolean recomputeEncoder) {
     this.net = init.config();
     this.cfg = cfg;
     this.rows = cfg.usesTarget() ? 2 * cfg.batch() : cfg.batch();
@@ -71,10 +80,10 @@ public final class Trainer {
     boolean pcl = cfg.contrastive() && cfg.hasTeacher();
     this.queries = pcl ? cfg.maxQueries() : 0;
     this.backgrounds = pcl ? cfg.backgroundPoints() : 0;
-    this.student = PromptDasGraph.build(init, rows, slots, queries + backgrounds, DataType.FLOAT);
-    TrainingLoss.attach(student, net, rows, slots, queries, backgrounds, cfg.losses(), DataType.FLOAT);
-    Gradients.prepare(student);
-    params.putAll(Gradients.trainables(student));
+    this.student = StudentGraph.build(init, rows, slots, queries + backgrounds, recomputeEncoder);
+    TrainingLoss.attach(student.head(), net, rows, slots, queries, backgrounds, cfg.losses(), DataType.FLOAT);
+    student.prepare();
+    params.putAll(student.trainables());
     this.teacher = cfg.hasTeacher()
         ? PromptDasGraph.build(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
     this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay());
@@ -139,7 +148,13 @@ public final class Trainer {
 
   /** A trainer continuing from {@code state}. */
   public static Trainer from(TrainingState state) {
-    Trainer t = new Trainer(Weights.fromGraph(state.network(), state.student()), state.training());
+    return from(state, false);
+  }
+
+  /** A trainer continuing from {@code state}, recomputing the encoder if {@code recomputeEncoder}. */
+  public static Trainer from(TrainingState state, boolean recomputeEncoder) {
+    Trainer t = new Trainer(Weights.fromGraph(state.network(), state.student()), state.training(),
+        recomputeEncoder);
     t.load(state);
     return t;
   }
@@ -213,9 +228,9 @@ public final class Trainer {
     }
     Map<String, INDArray> ph = placeholders(batch);
     List<String> outs = List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
-    var og = arrays.gradientsAndOutputs(student, ph, queries > 0
+    var og = student.gradientsAndOutputs(arrays, ph, queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
-        : outs, params.keySet());
+        : outs);
     double loss = og.getOutputs().get(TrainingLoss.LOSS).getDouble(0);
     if (!Double.isFinite(loss)) {
       throw new PromptDasException("training diverged at step " + (step + 1) + ": loss is " + loss

@@ -1,0 +1,125 @@
+package org.promptdas.model.train;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.network.Weights;
+
+/**
+ * The network a training step differentiates: one graph, or, with <em>encoder recomputation</em>,
+ * one graph per encoder block plus one for the rest ({@link PromptDasGraph#buildEncoderBlock},
+ * {@link PromptDasGraph#buildHead}). Recomputation trades one extra encoder forward pass for
+ * memory: the step keeps only the tokens between blocks (3.5 MB per block and crop at 384 px)
+ * instead of every block's activations (the 2304 x 2304 attention maps: about 1.1 GB per block
+ * and crop), and rebuilds one block's activations at a time during the backward pass. Gradients
+ * are those of the single graph up to float rounding ({@code StudentGraphTest}).
+ *
+ * <p>The loss is attached to {@link #head()}; then {@link #prepare()} builds the backward graphs.
+ * Each trainable variable lives in exactly one of the graphs, so {@link #trainables()} is their
+ * union and an in-place update of those arrays updates the network. Not thread-safe.
+ *
+ * <pre>{@code
+ * StudentGraph g = StudentGraph.build(weights, 2, 16, 0, true);
+ * TrainingLoss.attach(g.head(), ...);
+ * g.prepare();
+ * OutAndGrad og = g.gradientsAndOutputs(arrays, placeholders, List.of(TrainingLoss.LOSS));
+ * }</pre>
+ */
+public final class StudentGraph {
+  private final List<SameDiff> blocks;
+  private final SameDiff head;
+
+  private StudentGraph(List<SameDiff> blocks, SameDiff head) {
+    this.blocks = blocks;
+    this.head = head;
+  }
+
+  /**
+   * The student for {@code batch} crops with {@code prompts} prompt slots and {@code extras}
+   * extra tokens, in float; {@code recompute} splits it into per-block graphs.
+   */
+  public static StudentGraph build(Weights w, int batch, int prompts, int extras, boolean recompute) {
+    if (!recompute) {
+      return new StudentGraph(List.of(), PromptDasGraph.build(w, batch, prompts, extras, DataType.FLOAT));
+    }
+    List<SameDiff> blocks = new ArrayList<>();
+    for (int i = 0; i < w.config().depth(); i++) {
+      blocks.add(PromptDasGraph.buildEncoderBlock(w, i, batch, DataType.FLOAT));
+    }
+    return new StudentGraph(blocks, PromptDasGraph.buildHead(w, batch, prompts, extras, DataType.FLOAT));
+  }
+
+  /** True when the encoder's activations are recomputed during the backward pass. */
+  public boolean recomputes() {
+    return !blocks.isEmpty();
+  }
+
+  /** The graph holding the network's outputs, to which the loss is attached. */
+  public SameDiff head() {
+    return head;
+  }
+
+  /** Builds every backward graph; call once, after the loss is attached to {@link #head()}. */
+  public void prepare() {
+    blocks.forEach(Gradients::prepare);
+    Gradients.prepare(head);
+  }
+
+  /** Every weight by name (live arrays): the head's, then block by block. */
+  public Map<String, INDArray> trainables() {
+    Map<String, INDArray> out = new LinkedHashMap<>(Gradients.trainables(head));
+    blocks.forEach(b -> out.putAll(Gradients.trainables(b)));
+    out.remove(PromptDasGraph.TOKENS);
+    return out;
+  }
+
+  /**
+   * The {@code outputs} of the head graph and the gradient of its loss for every trainable variable
+   * (a variable the loss does not reach has none), for placeholders {@code inputs} of the whole
+   * network ({@link PromptDasGraph#IMAGE} included), each graph run in a fresh session of
+   * {@code arrays}.
+   */
+  public OutAndGrad gradientsAndOutputs(SessionArrays arrays, Map<String, INDArray> inputs,
+      Collection<String> outputs) {
+    if (blocks.isEmpty()) {
+      return arrays.gradientsAndOutputs(head, inputs, outputs, Gradients.trainables(head).keySet());
+    }
+    // forward through the blocks, keeping only each block's input tokens
+    Map<String, INDArray> image = Map.of(PromptDasGraph.IMAGE, inputs.get(PromptDasGraph.IMAGE));
+    List<INDArray> blockInputs = new ArrayList<>();
+    INDArray x = null;
+    for (SameDiff b : blocks) {
+      blockInputs.add(x);
+      x = arrays.output(b, x == null ? image : setTokens(b, x, Map.of()), PromptDasGraph.ENCODED)
+          .get(PromptDasGraph.ENCODED).dup();
+    }
+    Map<String, INDArray> headInputs = setTokens(head, x, inputs);
+    headInputs.remove(PromptDasGraph.IMAGE);
+    OutAndGrad og = arrays.gradientsAndOutputs(head, headInputs, outputs, Gradients.trainables(head).keySet());
+    Map<String, INDArray> grads = new HashMap<>(og.getGradients());
+    // backward, block by block from the last, each recomputing its own forward pass
+    for (int i = blocks.size() - 1; i >= 0; i--) {
+      SameDiff b = blocks.get(i);
+      Map<String, INDArray> in = i == 0 ? new HashMap<>(image) : setTokens(b, blockInputs.get(i), Map.of());
+      in.put(PromptDasGraph.TOKENS_GRAD, grads.remove(PromptDasGraph.TOKENS).dup());
+      grads.putAll(arrays.gradientsAndOutputs(b, in, List.of(), Gradients.trainables(b).keySet()).getGradients());
+    }
+    grads.remove(PromptDasGraph.TOKENS);
+    return new OutAndGrad(og.getOutputs(), grads);
+  }
+
+  /** Puts {@code tokens} into graph {@code sd}'s input variable; returns a mutable copy of {@code placeholders}. */
+  private static Map<String, INDArray> setTokens(SameDiff sd, INDArray tokens, Map<String, INDArray> placeholders) {
+    sd.getVariable(PromptDasGraph.TOKENS).setArray(tokens);
+    return new HashMap<>(placeholders);
+  }
+}

@@ -1,0 +1,79 @@
+package org.promptdas.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.network.TokenMasks;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.StudentGraph;
+
+/**
+ * Encoder recomputation gives the single graph's loss and gradients: a three-block network, batch
+ * 2, a loss over all three heads, every trainable variable compared (relative L2 within 1e-5, far
+ * below the order-1 error of a dropped or misrouted gradient).
+ */
+class StudentGraphTest {
+  private static final String LOSS = "test_loss";
+
+  @Test
+  void recomputingTheEncoderGivesTheSameGradients() {
+    NetworkConfig cfg = new NetworkConfig(64, 8, 48, 3, 3, 2, 8, 2, 4, 64, 16, 4);
+    Weights w = Weights.initialise(cfg, 11);
+    int batch = 2;
+    int slots = 4;
+    Nd4j.getRandom().setSeed(5);
+    Map<String, INDArray> ph = new HashMap<>();
+    ph.put(PromptDasGraph.IMAGE, Nd4j.randn(DataType.FLOAT, batch, 3, 64, 64));
+    ph.put(PromptDasGraph.POINTS, Nd4j.rand(DataType.FLOAT, batch, slots, 2).muli(63));
+    int[] valid = {3, 1};
+    ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
+    ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
+    INDArray segTarget = Nd4j.rand(DataType.FLOAT, batch, cfg.maskSize(), cfg.maskSize());
+    INDArray detTarget = Nd4j.rand(DataType.FLOAT, batch, 1, 64, 64);
+
+    OutAndGrad whole = run(StudentGraph.build(w, batch, slots, 0, false), ph, segTarget, detTarget);
+    StudentGraph parts = StudentGraph.build(w, batch, slots, 0, true);
+    OutAndGrad recomputed = run(parts, ph, segTarget, detTarget);
+
+    assertEquals(whole.getOutputs().get(LOSS).getDouble(0), recomputed.getOutputs().get(LOSS).getDouble(0), 1e-6);
+    assertEquals(StudentGraph.build(w, batch, slots, 0, false).trainables().keySet(), parts.trainables().keySet());
+    assertEquals(whole.getGradients().keySet(), recomputed.getGradients().keySet());
+    assertTrue(whole.getGradients().containsKey("image_encoder.blocks.0.attn.qkv.weight"));
+    assertTrue(whole.getGradients().containsKey("image_encoder.patch_embed.proj.weight"));
+    List<String> bad = new ArrayList<>();
+    whole.getGradients().forEach((k, g) -> {
+      double e = g.sub(recomputed.getGradients().get(k)).norm2Number().doubleValue()
+          / Math.max(1e-30, g.norm2Number().doubleValue());
+      if (!(e <= 1e-5)) {
+        bad.add(k + ": " + e);
+      }
+    });
+    assertTrue(bad.isEmpty(), "gradients differ: " + bad);
+  }
+
+  private static OutAndGrad run(StudentGraph g, Map<String, INDArray> ph, INDArray segTarget,
+      INDArray detTarget) {
+    SameDiff sd = g.head();
+    SDVariable loss = sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS).sub(sd.constant(segTarget))))
+        .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.DET).sub(sd.constant(detTarget)))))
+        .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
+    sd.updateVariableNameAndReference(loss, LOSS);
+    sd.setLossVariables(LOSS);
+    g.prepare();
+    return g.gradientsAndOutputs(new SessionArrays(), ph, List.of(LOSS));
+  }
+}
