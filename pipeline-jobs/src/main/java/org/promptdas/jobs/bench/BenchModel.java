@@ -23,7 +23,7 @@ import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.AdamW;
-import org.promptdas.model.train.Gradients;
+import org.promptdas.model.train.StudentGraph;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,6 +63,10 @@ public final class BenchModel implements Callable<Integer> {
 
   @Option(names = "--forward-only", description = "Skip the training steps.")
   boolean forwardOnly;
+
+  @Option(names = "--recompute-encoder", description = "Time training steps that recompute the "
+      + "encoder's activations during the backward pass (less memory, one more encoder forward).")
+  boolean recompute;
 
   @Override
   public Integer call() throws IOException {
@@ -151,20 +155,21 @@ public final class BenchModel implements Callable<Integer> {
 
   private double timeTraining(Weights w, int b) {
     NetworkConfig c = w.config();
-    SameDiff sd = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
+    StudentGraph student = StudentGraph.build(w, b, 8, 0, recompute);
+    SameDiff sd = student.head();
     SDVariable segT = sd.constant(Nd4j.rand(DataType.FLOAT, b, c.maskSize(), c.maskSize()));
     SDVariable detT = sd.constant(Nd4j.rand(DataType.FLOAT, b, 1, c.imageSize(), c.imageSize()));
     SDVariable loss = sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS).sub(segT)))
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.DET).sub(detT))))
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
     sd.setLossVariables(loss.name());
-    Gradients.prepare(sd);
-    Map<String, INDArray> params = Gradients.trainables(sd);
+    student.prepare();
+    Map<String, INDArray> params = student.trainables();
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);
-    return time(() -> opt.update(params, sessionPerGraph ? sd.calculateGradients(ph, names)
-        : arrays.gradientsAndOutputs(sd, ph, List.of(), names).getGradients(), 1e-5));
+    return time(() -> opt.update(params, sessionPerGraph && !recompute ? sd.calculateGradients(ph, names)
+        : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients(), 1e-5));
   }
 
   /** Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs. */
