@@ -6,10 +6,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.train.Gradients;
 
 /**
- * Checks SameDiff's analytic gradients of a graph's loss against central finite differences at a
+ * Checks the analytic gradients of a graph's loss, as training computes them ({@link SessionArrays}), against central finite differences at a
  * few random entries of every trainable variable (double precision graphs). An entry that
  * disagrees at step 1e-6 is re-checked at 1e-8: a step can straddle a ReLU kink (a bias before a
  * group norm moves a whole channel), an artefact that shrinks with the step, unlike a wrong gradient.
@@ -23,7 +24,8 @@ final class FiniteDifferences {
   static Result check(SameDiff sd, Map<String, INDArray> ph, String loss, int perTensor, long seed) {
     List<String> params = new ArrayList<>(Gradients.trainables(sd).keySet());
     Gradients.prepare(sd);
-    Map<String, INDArray> grads = sd.calculateGradients(ph, params);
+    Map<String, INDArray> grads = new SessionArrays().gradientsAndOutputs(sd, ph, List.of(loss), params)
+        .getGradients();
     SplittableRandom r = new SplittableRandom(seed);
     List<String> failures = new ArrayList<>();
     int checked = 0;

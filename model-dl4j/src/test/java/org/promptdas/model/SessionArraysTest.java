@@ -4,13 +4,67 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.promptdas.core.PromptDasException.BadInput;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.network.TokenMasks;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.Gradients;
 
-/** The session cache's size switch: its default and the error a bad value gives. */
+/**
+ * The session cache's size switch (its default and the error a bad value gives), and gradients
+ * computed with array release on: equal to SameDiff's own method (release off) on every run, also
+ * once the backward pass draws its arrays from a cache filled by earlier runs and by another graph.
+ */
 class SessionArraysTest {
+  @Test
+  void gradientsWithArrayReleaseEqualSameDiffsOwn() {
+    NetworkConfig cfg = new NetworkConfig(64, 8, 48, 2, 3, 2, 8, 2, 4, 64, 16, 4);
+    Weights w = Weights.initialise(cfg, 2);
+    int b = 2;
+    int slots = 4;
+    SameDiff sd = PromptDasGraph.build(w, b, slots, 0, DataType.FLOAT);
+    SameDiff other = PromptDasGraph.build(w, 1, slots, 0, DataType.FLOAT);
+    String loss = sd.sum(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS)))
+        .add(sd.sum(sd.getVariable(PromptDasGraph.DET))).add(sd.sum(sd.getVariable(PromptDasGraph.CONTRAST))).name();
+    sd.setLossVariables(loss);
+    Gradients.prepare(sd);
+    List<String> names = new ArrayList<>(Gradients.trainables(sd).keySet());
+    SessionArrays arrays = new SessionArrays();
+    for (int run = 0; run < 3; run++) {
+      Nd4j.getRandom().setSeed(run);
+      Map<String, INDArray> ph = new HashMap<>();
+      ph.put(PromptDasGraph.IMAGE, Nd4j.randn(DataType.FLOAT, b, 3, 64, 64));
+      ph.put(PromptDasGraph.POINTS, Nd4j.rand(DataType.FLOAT, b, slots, 2).muli(63));
+      int[] valid = {run % 5, 2};
+      ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
+      ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
+      OutAndGrad ref = sd.calculateGradientsAndOutputs(ph, List.of(loss), names);
+      OutAndGrad got = arrays.gradientsAndOutputs(sd, ph, List.of(loss), names);
+      assertEquals(ref.getOutputs().get(loss), got.getOutputs().get(loss), "run " + run);
+      assertEquals(names.size(), got.getGradients().size());
+      for (String n : names) {
+        assertEquals(ref.getGradients().get(n), got.getGradients().get(n), n + ", run " + run);
+      }
+      Map<String, INDArray> one = new HashMap<>();
+      ph.forEach((k, v) -> one.put(k, v.get(NDArrayIndex.interval(0, 1))));
+      arrays.output(other, one, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET); // fills the cache with other shapes
+    }
+  }
+
   @AfterEach
   void clear() {
     System.clearProperty(SessionArrays.CACHE_FRACTION);
