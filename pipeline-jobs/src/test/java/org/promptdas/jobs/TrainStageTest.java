@@ -88,8 +88,8 @@ class TrainStageTest {
     byte[] start = Checkpoint.toBytes(TrainingState.initial(Weights.initialise(NetworkConfig.tiny(), 42), cfg));
     List<List<CropRecord>> src = dealt("src.parquet", false);
     List<List<CropRecord>> tgt = dealt("tgt.parquet", true);
-    WorkerResult w0 = LocalRound.run(start, 0, src.get(0), tgt.get(0), 2);
-    WorkerResult w1 = LocalRound.run(start, 1, src.get(1), tgt.get(1), 2);
+    WorkerResult w0 = LocalRound.run(start, 0, src.get(0), tgt.get(0), 2, false);
+    WorkerResult w1 = LocalRound.run(start, 1, src.get(1), tgt.get(1), 2, false);
     assertFalse(Arrays.equals(w0.state(), w1.state()), "the workers trained on different crops");
     float[] mean = new float[w0.state().length];
     for (int i = 0; i < mean.length; i++) {

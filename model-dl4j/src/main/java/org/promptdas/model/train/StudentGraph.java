@@ -58,11 +58,6 @@ public final class StudentGraph {
     return new StudentGraph(blocks, PromptDasGraph.buildHead(w, batch, prompts, extras, DataType.FLOAT));
   }
 
-  /** True when the encoder's activations are recomputed during the backward pass. */
-  public boolean recomputes() {
-    return !blocks.isEmpty();
-  }
-
   /** The graph holding the network's outputs, to which the loss is attached. */
   public SameDiff head() {
     return head;

@@ -53,6 +53,10 @@ public final class BenchTrain implements Callable<Integer> {
   @Option(names = "--batch", description = "Crops per worker step (default 1).")
   int batch = 1;
 
+  @Option(names = "--recompute-encoder", description = "Workers recompute the encoder's activations "
+      + "in the backward pass (less memory).")
+  boolean recompute;
+
   @Option(names = "--master", description = "Spark master (default local[2]).")
   String master = "local[2]";
 
@@ -77,7 +81,7 @@ public final class BenchTrain implements Callable<Integer> {
         + "per round, batch %d%n", network, imageSize, params / 1e6, workers, master, localSteps, batch);
     double fraction = Double.NaN;
     for (int r = 1; r <= rounds; r++) {
-      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps);
+      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps, recompute);
       state = o.next();
       WorkerResult sum = o.workers();
       double wall = o.serialiseSeconds() + o.sparkSeconds() + o.averageSeconds();

@@ -89,6 +89,9 @@ public final class TrainStage extends StageCommand {
       "prompt target crops with sparse and detected points (Table 2)");
   public static final Param<Boolean> PCL = Param.bool("prompt-das.train.contrastive",
       "prompt-guided contrastive loss (Table 2)");
+  public static final Param<Boolean> RECOMPUTE = Param.bool("prompt-das.train.recompute-encoder",
+      "recompute each encoder block's activations during the backward pass: a step keeps only the "
+      + "tokens between blocks (less memory, one more encoder forward pass); same results");
   public static final Param<Boolean> RESUME = Param.bool("prompt-das.train.resume",
       "continue from the newest checkpoint in the output folder");
 
@@ -121,7 +124,7 @@ public final class TrainStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
-        LEARNING_RATE, SEED, CHECKPOINT_EVERY, DET, SEG, PROMPTS, PCL, RESUME);
+        LEARNING_RATE, SEED, CHECKPOINT_EVERY, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
   }
 
   @Override
@@ -285,7 +288,7 @@ public final class TrainStage extends StageCommand {
     for (int round = firstRound; round <= rounds; round++) {
       long r0 = System.nanoTime();
       double lr = cfg.learningRate(state.step());
-      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k);
+      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k, ctx.get(RECOMPUTE));
       state = outcome.next();
       WorkerResult sum = outcome.workers();
       double seconds = (System.nanoTime() - r0) / 1e9;

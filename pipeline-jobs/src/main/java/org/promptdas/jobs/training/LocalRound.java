@@ -36,9 +36,11 @@ public final class LocalRound {
    * @param stateBytes the round's start state as checkpoint bytes
    * @param source the worker's labelled source crops (any order: they are sorted by key)
    * @param target the worker's target crops (ignored in source-only mode)
+   * @param recomputeEncoder recompute the encoder's activations in the backward pass
+   *     ({@code StudentGraph}): less memory, same steps
    */
   public static WorkerResult run(byte[] stateBytes, int worker, List<CropRecord> source,
-      List<CropRecord> target, int localSteps) {
+      List<CropRecord> target, int localSteps, boolean recomputeEncoder) {
     long t0 = System.nanoTime();
     TrainingState start = Checkpoint.read("the round's state", stateBytes, null);
     TrainConfig cfg = start.training();
@@ -48,11 +50,11 @@ public final class LocalRound {
       throw new IllegalStateException("worker " + worker + " has " + src.size() + " source and "
           + tgt.size() + " target crops; every worker needs some (use fewer partitions)");
     }
-    String key = start.network().toJson() + cfg.toJson();
+    String key = start.network().toJson() + cfg.toJson() + recomputeEncoder;
     Queue<Trainer> idle = POOL.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>());
     Trainer trainer = idle.poll();
     if (trainer == null) {
-      trainer = Trainer.from(start);
+      trainer = Trainer.from(start, recomputeEncoder);
     } else {
       trainer.load(start);
     }

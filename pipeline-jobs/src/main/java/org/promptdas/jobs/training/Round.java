@@ -33,14 +33,15 @@ public final class Round {
    *
    * @param source the dealt source crops, one partition per worker
    * @param target the dealt target crops with as many partitions, or null (source-only)
+   * @param recomputeEncoder whether the workers' trainers recompute the encoder ({@link LocalRound#run})
    */
   public static Outcome advance(JavaSparkContext jsc, JavaRDD<CropRecord> source,
-      JavaRDD<CropRecord> target, TrainingState state, int localSteps) {
+      JavaRDD<CropRecord> target, TrainingState state, int localSteps, boolean recomputeEncoder) {
     long t0 = System.nanoTime();
     byte[] bytes = Checkpoint.toBytes(state);
     long t1 = System.nanoTime();
     Broadcast<byte[]> broadcast = jsc.broadcast(bytes);
-    WorkerResult sum = run(source, target, broadcast, localSteps);
+    WorkerResult sum = run(source, target, broadcast, localSteps, recomputeEncoder);
     broadcast.destroy();
     long t2 = System.nanoTime();
     TrainingState next = Averaging.average(state, sum.state(), sum.workers(), localSteps);
@@ -50,12 +51,12 @@ public final class Round {
   }
 
   private static WorkerResult run(JavaRDD<CropRecord> source, JavaRDD<CropRecord> target,
-      Broadcast<byte[]> state, int localSteps) {
+      Broadcast<byte[]> state, int localSteps, boolean recompute) {
     JavaRDD<WorkerResult> results = target == null
         ? source.mapPartitions(s -> one(LocalRound.run(state.value(), TaskContext.getPartitionId(),
-            list(s), List.of(), localSteps)))
+            list(s), List.of(), localSteps, recompute)))
         : source.zipPartitions(target, (s, t) -> one(LocalRound.run(state.value(),
-            TaskContext.getPartitionId(), list(s), list(t), localSteps)));
+            TaskContext.getPartitionId(), list(s), list(t), localSteps, recompute)));
     return results.treeAggregate(WorkerResult.empty(), WorkerResult::plus, WorkerResult::plus);
   }
 
