@@ -28,24 +28,14 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    return scale(normalize(x, eps), vars.get(name + ".weight")).add(vars.get(name + ".bias"));
+    return normalize(x, eps).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
   }
 
   /** (x - mean) / sqrt(var + eps) over the last axis of a 2-D matrix. */
   SDVariable normalize(SDVariable x, double eps) {
     SDVariable centred = x.sub(sd.mean(x, true, 1));
     SDVariable var = sd.mean(sd.math.square(centred), true, 1);
-    return scale(centred, sd.math.rsqrt(var.add(eps)));
-  }
-
-  /**
-   * x * s for an s that broadcasts to x's shape, with s first broadcast by an addition: libnd4j's
-   * {@code multiply_bp} tiles both operands to the full shape when they differ (3.6 s for the
-   * detection head's [1, 256, 384, 384] x [1, 256, 1, 1] product, 7.8 s of a paper training
-   * step), while {@code add_bp} only reduces. Same values; one more full-size array.
-   */
-  SDVariable scale(SDVariable x, SDVariable s) {
-    return x.mul(sd.zerosLike(x).add(s));
+    return centred.mul(sd.math.rsqrt(var.add(eps)));
   }
 
   /** GELU with the exact error function, as PyTorch's default. */
@@ -115,7 +105,8 @@ final class Layers {
   /** GroupNorm of x [b, c, n, n] with {@code groups} groups and a per-channel affine. */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
     SDVariable g = normalize(sd.reshape(x, (long) b * groups, (long) (c / groups) * n * n), eps);
-    return scale(sd.reshape(g, b, c, n, n), sd.reshape(vars.get(name + ".weight"), 1, c, 1, 1))
+    return sd.reshape(g, b, c, n, n)
+        .mul(sd.reshape(vars.get(name + ".weight"), 1, c, 1, 1))
         .add(sd.reshape(vars.get(name + ".bias"), 1, c, 1, 1));
   }
 
