@@ -37,7 +37,7 @@ public final class BenchTrain implements Callable<Integer> {
   String network = "paper";
 
   @Option(names = "--image-size", description = "Crop size in px (default 128: the paper network's 384 px "
-      + "training step needs ~21.5 GB, more than two workers can have here; the parameter count, which "
+      + "training step needs about 16 GB per worker, more than two workers can have here; the parameter count, which "
       + "decides the averaging cost, does not depend on it).")
   int imageSize = 128;
 
