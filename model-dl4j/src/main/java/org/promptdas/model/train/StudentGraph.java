@@ -97,6 +97,8 @@ public final class StudentGraph {
       x = arrays.output(b, x == null ? image : setTokens(b, x, Map.of()), PromptDasGraph.ENCODED)
           .get(PromptDasGraph.ENCODED).dup();
     }
+    // TOKENS is a variable of the head and of blocks 1.., so asking for every variable's gradient
+    // also returns the gradient to pass back to the block before
     Map<String, INDArray> headInputs = setTokens(head, x, inputs);
     headInputs.remove(PromptDasGraph.IMAGE);
     OutAndGrad og = arrays.gradientsAndOutputs(head, headInputs, outputs, Gradients.trainables(head).keySet());
