@@ -17,12 +17,12 @@ common=(--executor-cores "$cores" --executor-memory "${PROMPT_DAS_EXECUTOR_MEMOR
   --conf "spark.executorEnv.OMP_NUM_THREADS=$cores"
   --conf spark.driver.maxResultSize=4g
   --conf spark.sql.shuffle.partitions=64)
-# the same malloc settings for the executors as bin/prompt-das gives local runs (native.env)
-while IFS='=' read -r name value; do
-  case "$name" in ''|\#*) continue ;; esac
-  common+=(--conf "spark.executorEnv.$name=$value")
-  [ -n "${!name:-}" ] || export "$name=$value" # a client-mode driver
-done < "$(dirname "${BASH_SOURCE[0]}")/native.env"
+# the same malloc settings for the executors as bin/prompt-das gives local runs (native.env);
+# sourcing also exports them for a client-mode driver
+source "$(dirname "${BASH_SOURCE[0]}")/native-env.sh"
+for pair in "${native_env[@]}"; do
+  common+=(--conf "spark.executorEnv.$pair")
+done
 if [ "${PROMPT_DAS_GPU:-0}" = 1 ]; then
   common+=(--conf spark.executor.resource.gpu.amount=1 --conf spark.task.resource.gpu.amount=1
     --conf "spark.executor.resource.gpu.discoveryScript=${PROMPT_DAS_GPU_DISCOVERY:-/opt/spark/examples/src/main/scripts/getGpusResources.sh}")
