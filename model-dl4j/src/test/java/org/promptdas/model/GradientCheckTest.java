@@ -3,7 +3,6 @@ package org.promptdas.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -14,7 +13,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.ParamSpec;
 import org.promptdas.model.network.PromptDasGraph;
-import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 
 /**
@@ -43,12 +41,7 @@ class GradientCheckTest {
             .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, b, 1 + slots + extras, 32)))));
     String lossName = loss.name();
     sd.setLossVariables(lossName);
-    int[] valid = {2, 4};
-    Map<String, INDArray> ph = new HashMap<>();
-    ph.put(PromptDasGraph.IMAGE, Nd4j.randn(DataType.DOUBLE, b, 3, 32, 32));
-    ph.put(PromptDasGraph.POINTS, Nd4j.rand(DataType.DOUBLE, b, slots + extras, 2).muli(32));
-    ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, extras, DataType.DOUBLE));
-    ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, extras, DataType.DOUBLE));
+    Map<String, INDArray> ph = RandomInputs.of(b, 32, slots, extras, new int[] {2, 4}, 32, DataType.DOUBLE);
 
     FiniteDifferences.Result r = FiniteDifferences.check(sd, ph, lossName, 3, 1);
     assertEquals(ParamSpec.of(cfg).size(), r.tensors(), "every tensor is a graph variable");

@@ -20,7 +20,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.SessionArrays;
-import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Gradients;
 
@@ -46,12 +45,7 @@ class SessionArraysTest {
     SessionArrays arrays = new SessionArrays();
     for (int run = 0; run < 3; run++) {
       Nd4j.getRandom().setSeed(run);
-      Map<String, INDArray> ph = new HashMap<>();
-      ph.put(PromptDasGraph.IMAGE, Nd4j.randn(DataType.FLOAT, b, 3, 64, 64));
-      ph.put(PromptDasGraph.POINTS, Nd4j.rand(DataType.FLOAT, b, slots, 2).muli(63));
-      int[] valid = {run % 5, 2};
-      ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
-      ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
+      Map<String, INDArray> ph = RandomInputs.of(b, 64, slots, 0, new int[] {run % 5, 2}, 63, DataType.FLOAT);
       OutAndGrad ref = sd.calculateGradientsAndOutputs(ph, List.of(loss), names);
       OutAndGrad got = arrays.gradientsAndOutputs(sd, ph, List.of(loss), names);
       assertEquals(ref.getOutputs().get(loss), got.getOutputs().get(loss), "run " + run);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -17,7 +16,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.SessionArrays;
-import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.StudentGraph;
 
@@ -36,12 +34,7 @@ class StudentGraphTest {
     int batch = 2;
     int slots = 4;
     Nd4j.getRandom().setSeed(5);
-    Map<String, INDArray> ph = new HashMap<>();
-    ph.put(PromptDasGraph.IMAGE, Nd4j.randn(DataType.FLOAT, batch, 3, 64, 64));
-    ph.put(PromptDasGraph.POINTS, Nd4j.rand(DataType.FLOAT, batch, slots, 2).muli(63));
-    int[] valid = {3, 1};
-    ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
-    ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
+    Map<String, INDArray> ph = RandomInputs.of(batch, 64, slots, 0, new int[] {3, 1}, 63, DataType.FLOAT);
     INDArray segTarget = Nd4j.rand(DataType.FLOAT, batch, cfg.maskSize(), cfg.maskSize());
     INDArray detTarget = Nd4j.rand(DataType.FLOAT, batch, 1, 64, 64);
 
