@@ -14,12 +14,15 @@ import org.promptdas.core.PromptDasException;
  * Which libnd4j helper kernels (oneDNN) the network's graphs may use. The project ships the oneDNN
  * build of libnd4j: its convolutions are about 20x faster here than the plain build's im2col, and
  * the detection head's full-resolution 3x3 convolution is the largest single op of the network.
- * oneDNN's matmul once returned wrong attention outputs, so by default every op but matmul uses the
- * helpers ({@link Policy#NO_MATMUL}); {@code HelperParityTest} checks the policy in force against
- * double precision (which has no oneDNN kernels) at several sizes and batches.
+ * oneDNN's matmul once returned wrong attention outputs (batched products), so by default matmul
+ * may use oneDNN only when both operands are matrices ({@link Policy#MATRIX_MATMUL}): there it runs
+ * at about twice libnd4j's own speed, while on batched operands it gains nothing.
+ * {@code HelperParityTest} checks the policy in force against double precision (which has no
+ * oneDNN kernels) at several sizes and batches.
  *
- * <p>The policy comes from the system property {@value #PROPERTY} ({@code no-matmul}, {@code all}
- * or {@code none}), e.g. {@code -Dpromptdas.helpers=none} in {@code PROMPT_DAS_JAVA_OPTS} or the
+ * <p>The policy comes from the system property {@value #PROPERTY} ({@code matrix-matmul},
+ * {@code no-matmul}, {@code all} or {@code none}), e.g. {@code -Dpromptdas.helpers=none} in
+ * {@code PROMPT_DAS_JAVA_OPTS} or the
  * executors' Java options. With the plain build ({@code -Dnd4j.native.classifier=linux-x86_64}
  * at build time) there are no helpers and the policy changes nothing.
  */
@@ -31,7 +34,9 @@ public final class NativeHelpers {
   public enum Policy {
     /** Every op: oneDNN's matmul included. */
     ALL,
-    /** Every op except matmul and its gradient (the default). */
+    /** Every op; matmul and its gradient only when both operands are rank 2 (the default). */
+    MATRIX_MATMUL,
+    /** Every op except matmul and its gradient. */
     NO_MATMUL,
     /** No op: libnd4j's own kernels throughout. */
     NONE
@@ -41,14 +46,15 @@ public final class NativeHelpers {
 
   private NativeHelpers() {}
 
-  /** The policy set by {@value #PROPERTY}; {@link Policy#NO_MATMUL} when unset. */
+  /** The policy set by {@value #PROPERTY}; {@link Policy#MATRIX_MATMUL} when unset. */
   public static Policy policy() {
-    String v = System.getProperty(PROPERTY, "no-matmul").trim().toLowerCase(Locale.ROOT);
+    String v = System.getProperty(PROPERTY, "matrix-matmul").trim().toLowerCase(Locale.ROOT);
     return switch (v) {
+      case "matrix-matmul" -> Policy.MATRIX_MATMUL;
       case "no-matmul" -> Policy.NO_MATMUL;
       case "all" -> Policy.ALL;
       case "none" -> Policy.NONE;
-      default -> throw new PromptDasException("-D" + PROPERTY + " must be no-matmul, all or none, got '" + v + "'");
+      default -> throw new PromptDasException("-D" + PROPERTY + " must be matrix-matmul, no-matmul, all or none, got '" + v + "'");
     };
   }
 
@@ -60,7 +66,7 @@ public final class NativeHelpers {
     return oneDnn;
   }
 
-  /** One line for logs and benchmarks, e.g. "oneDNN build, helpers: no-matmul". */
+  /** One line for logs and benchmarks, e.g. "oneDNN build, helpers: matrix-matmul". */
   public static String describe() {
     return (oneDnnBuild() ? "oneDNN build" : "plain build (no helpers)") + ", helpers: "
         + policy().name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -89,9 +95,17 @@ public final class NativeHelpers {
 
     @Override
     public void preOpExecution(SameDiff sd, At at, SameDiffOp op, OpContext ctx) {
-      if (ctx != null && (policy == Policy.NONE || op.getOp().opName().startsWith("matmul"))) {
+      if (ctx != null && (policy == Policy.NONE || vetoedMatmul(op, ctx))) {
         ctx.allowHelpers(false);
       }
+    }
+
+    private boolean vetoedMatmul(SameDiffOp op, OpContext ctx) {
+      if (!op.getOp().opName().startsWith("matmul")) {
+        return false;
+      }
+      return policy == Policy.NO_MATMUL
+          || ctx.getInputArray(0).rank() != 2 || ctx.getInputArray(1).rank() != 2;
     }
   }
 }
