@@ -8,9 +8,10 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 /**
  * The building blocks of the graph, each written with ops whose gradients work in SameDiff M2.1:
  * linear layers as {@code mmul + add} (not {@code xw_plus_b}), layer and group norms by hand
- * (ND4J's layer norm has a fixed epsilon), exact erf GELU, attention as batched matmuls and a
- * softmax over the last axis, transposed 2x2 convolutions as one matmul, resampling as fixed
- * matrices. Row-major token matrices are [rows, features]. Not thread-safe (it appends to a graph).
+ * (ND4J's layer norm has a fixed epsilon), exact erf GELU, attention as matrix or batched products
+ * and a softmax over the keys, transposed 2x2 convolutions as one matmul, bilinear upsampling as
+ * shifted copies. Row-major token matrices are [rows, features]; the detection head's feature maps
+ * are channels last. Not thread-safe (it appends to a graph).
  */
 final class Layers {
   private final SameDiff sd;
@@ -28,13 +29,13 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    return normalize(x, eps).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
+    return normalize(x, eps, 1).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
   }
 
-  /** (x - mean) / sqrt(var + eps) over the last axis of a 2-D matrix. */
-  SDVariable normalize(SDVariable x, double eps) {
-    SDVariable centred = x.sub(sd.mean(x, true, 1));
-    SDVariable var = sd.mean(sd.math.square(centred), true, 1);
+  /** (x - mean) / sqrt(var + eps), mean and (population) variance taken over {@code axes}. */
+  SDVariable normalize(SDVariable x, double eps, int... axes) {
+    SDVariable centred = x.sub(sd.mean(x, true, axes));
+    SDVariable var = sd.mean(sd.math.square(centred), true, axes);
     return centred.mul(sd.math.rsqrt(var.add(eps)));
   }
 
@@ -107,21 +108,25 @@ final class Layers {
   }
 
   /**
-   * 1x1 convolution of x [b, cin, n, n] to [b, cout, n, n] (weight YXIO [1, 1, cin, cout]) as one
-   * matrix product over the channels: the detection head's last layer (256 -> 1 channel at 384^2)
-   * took 354 ms as a convolution with oneDNN and 15 ms this way (paper network, batch 1).
+   * 1x1 convolution of channels-last x [b, n, n, cin] to [b, cout, n, n] (weight YXIO
+   * [1, 1, cin, cout]) as one matrix product over the channels: the detection head's last layer
+   * (256 -> 1 channel at 384^2) took 354 ms as a convolution with oneDNN and 15 ms as a product
+   * (paper network, batch 1).
    */
   SDVariable conv1x1(SDVariable x, String name, int b, int cin, int cout, int n) {
-    SDVariable w = sd.reshape(vars.get(name + ".weight"), 1, cin, cout);
-    // a batched matmul with the weight repeated per crop (tensorMmul's gradient fails in M2.1)
-    SDVariable y = sd.mmul(sd.tile(w, b, 1, 1), sd.reshape(x, b, cin, (long) n * n), true, false, false);
-    return sd.reshape(y, b, cout, n, n).add(sd.reshape(vars.get(name + ".bias"), 1, cout, 1, 1));
+    SDVariable w = sd.reshape(vars.get(name + ".weight"), cin, cout);
+    SDVariable y = sd.mmul(sd.reshape(x, (long) b * n * n, cin), w).add(vars.get(name + ".bias"));
+    return cout == 1 ? sd.reshape(y, b, 1, n, n) : sd.permute(sd.reshape(y, b, n, n, cout), 0, 3, 1, 2);
   }
 
-  /** k x k convolution (k odd), NCHW, padding keeps the size; PyTorch weights held as YXIO. */
+  /**
+   * k x k convolution (k odd) of channels-last x [b, h, w, c], padding keeps the size; PyTorch
+   * weights held as YXIO. oneDNN convolves channels-last data 2.4x faster than NCHW here (256 -> 256
+   * channels at 384^2: 430 ms, 404 GFLOP/s, against 1,032 ms); its backward pass is no faster.
+   */
   SDVariable conv(SDVariable x, String name, int kernel) {
     Conv2DConfig cfg = Conv2DConfig.builder().kH(kernel).kW(kernel).sH(1).sW(1)
-        .pH(kernel / 2).pW(kernel / 2).dH(1).dW(1).dataFormat("NCHW")
+        .pH(kernel / 2).pW(kernel / 2).dH(1).dW(1).dataFormat("NHWC")
         .weightsFormat(WeightsFormat.YXIO).build();
     return sd.cnn.conv2d(x, vars.get(name + ".weight"), vars.get(name + ".bias"), cfg);
   }
@@ -142,34 +147,51 @@ final class Layers {
     return sd.permute(sd.reshape(y, b, n, n, c), 0, 3, 1, 2);
   }
 
-  /** GroupNorm of x [b, c, n, n] with {@code groups} groups and a per-channel affine. */
+  /** GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine. */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
-    SDVariable g = normalize(sd.reshape(x, (long) b * groups, (long) (c / groups) * n * n), eps);
-    return sd.reshape(g, b, c, n, n)
-        .mul(sd.reshape(vars.get(name + ".weight"), 1, c, 1, 1))
-        .add(sd.reshape(vars.get(name + ".bias"), 1, c, 1, 1));
+    int cg = c / groups;
+    SDVariable g = normalize(sd.reshape(x, b, (long) n * n, groups, cg), eps, 1, 3)
+        .mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg))
+        .add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
+    return sd.reshape(g, b, n, n, c);
   }
 
   /**
-   * Bilinear x2 upsampling (align_corners false, edges clamped) of x [b, c, n, n], one axis at a
-   * time: output 2i is 0.25 x[i-1] + 0.75 x[i], output 2i+1 is 0.75 x[i] + 0.25 x[i+1] (shifted
-   * copies, then interleaved), 6 flops per output value instead of a dense resampling matrix.
+   * Bilinear x2 upsampling (align_corners false, edges clamped) of x of the given shape along two
+   * of its axes ({@code (1, 2)} for [b, h, w, c] or [b, h, w]), one axis at a time: output 2i is
+   * 0.25 x[i-1] + 0.75 x[i], output 2i+1 is 0.75 x[i] + 0.25 x[i+1] (shifted copies, then
+   * interleaved), 6 flops per output value instead of a dense resampling matrix, and no transposes.
    */
-  SDVariable upsample2x(SDVariable x, int b, int c, int n) {
-    SDVariable w = upsampleLastAxis(sd.reshape(x, (long) b * c * n, n), b * c * n, n); // along x
-    w = sd.permute(sd.reshape(w, (long) b * c, n, 2L * n), 0, 2, 1);
-    SDVariable h = upsampleLastAxis(sd.reshape(w, (long) b * c * 2 * n, n), b * c * 2 * n, n); // along y
-    return sd.reshape(sd.permute(sd.reshape(h, (long) b * c, 2L * n, 2L * n), 0, 2, 1), b, c, 2L * n, 2L * n);
+  SDVariable upsample2x(SDVariable x, long[] shape, int hAxis, int wAxis) {
+    long[] wide = shape.clone();
+    wide[wAxis] *= 2;
+    return upsampleAxis(upsampleAxis(x, shape, wAxis), wide, hAxis);
   }
 
-  /** Rows of x [r, n] upsampled x2 to [r, 2n]. */
-  private SDVariable upsampleLastAxis(SDVariable x, int r, int n) {
-    SDVariable first = sd.slice(x, new int[] {0, 0}, new int[] {r, 1});
-    SDVariable last = sd.slice(x, new int[] {0, n - 1}, new int[] {r, 1});
-    SDVariable left = n == 1 ? first : sd.concat(1, first, sd.slice(x, new int[] {0, 0}, new int[] {r, n - 1}));
-    SDVariable right = n == 1 ? last : sd.concat(1, sd.slice(x, new int[] {0, 1}, new int[] {r, n - 1}), last);
-    SDVariable even = left.mul(0.25).add(x.mul(0.75));
-    SDVariable odd = x.mul(0.75).add(right.mul(0.25));
-    return sd.reshape(sd.stack(2, even, odd), r, 2L * n);
+  /** x of the given shape upsampled x2 along {@code axis}. */
+  private SDVariable upsampleAxis(SDVariable x, long[] shape, int axis) {
+    int n = (int) shape[axis];
+    SDVariable first = part(x, shape, axis, 0, 1);
+    SDVariable last = part(x, shape, axis, n - 1, 1);
+    SDVariable left = n == 1 ? first : sd.concat(axis, first, part(x, shape, axis, 0, n - 1));
+    SDVariable right = n == 1 ? last : sd.concat(axis, part(x, shape, axis, 1, n - 1), last);
+    SDVariable mid = x.mul(0.75);
+    SDVariable even = left.mul(0.25).add(mid);
+    SDVariable odd = right.mul(0.25).add(mid);
+    long[] out = shape.clone();
+    out[axis] = 2L * n;
+    return sd.reshape(sd.stack(axis + 1, even, odd), out);
+  }
+
+  /** Indices {@code from .. from + count - 1} of x (of the given shape) along {@code axis}. */
+  private SDVariable part(SDVariable x, long[] shape, int axis, int from, int count) {
+    int[] begin = new int[shape.length];
+    int[] size = new int[shape.length];
+    for (int i = 0; i < shape.length; i++) {
+      size[i] = (int) shape[i];
+    }
+    begin[axis] = from;
+    size[axis] = count;
+    return sd.slice(x, begin, size);
   }
 }

@@ -215,13 +215,14 @@ public final class PromptDasGraph {
     logits = sd.reshape(logits, b, m, m);
     sd.updateVariableNameAndReference(logits, SEG_LOGITS);
     sd.nn.sigmoid(SEG, logits);
-    SDVariable full = sd.reshape(l.upsample2x(sd.reshape(logits, b, 1, m, m), b, 1, m), b, 2L * m, 2L * m);
+    SDVariable full = l.upsample2x(logits, new long[] {b, m, m}, 1, 2);
     sd.updateVariableNameAndReference(full, SEG_LOGITS_FULL);
 
     int k = c.detChannels();
-    SDVariable det = l.conv(u, "mask_decoder.decode_head1.0", 3);
+    // channels last from here: oneDNN's convolution is 2.4x faster on it (Layers.conv)
+    SDVariable det = l.conv(sd.permute(u, 0, 2, 3, 1), "mask_decoder.decode_head1.0", 3);
     det = l.relu(l.groupNorm(det, "mask_decoder.decode_head1.1", b, k, m, c.detGroups(), 1e-5));
-    det = l.upsample2x(det, b, k, m);
+    det = l.upsample2x(det, new long[] {b, m, m, k}, 1, 2);
     det = l.conv(det, "mask_decoder.decode_head2.0", 3);
     det = l.relu(l.groupNorm(det, "mask_decoder.decode_head2.1", b, k, 2 * m, c.detGroups(), 1e-5));
     det = l.conv1x1(det, "mask_decoder.decode_head2.3", b, k, 1, 2 * m);
