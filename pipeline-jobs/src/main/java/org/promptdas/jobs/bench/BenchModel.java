@@ -172,19 +172,24 @@ public final class BenchModel implements Callable<Integer> {
         : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients(), 1e-5));
   }
 
-  /** Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs. */
+  /**
+   * Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs;
+   * prints every run's time, warm-up included, so the approach to steady state is visible.
+   */
   private double time(Runnable r) {
-    for (int i = 0; i < warmup; i++) {
-      r.run();
-      System.gc();
-    }
-    double[] t = new double[reps];
-    for (int i = 0; i < reps; i++) {
+    double[] all = new double[warmup + reps];
+    for (int i = 0; i < all.length; i++) {
       long t0 = System.nanoTime();
       r.run();
-      t[i] = (System.nanoTime() - t0) / 1e9;
+      all[i] = (System.nanoTime() - t0) / 1e9;
       System.gc();
     }
+    StringBuilder runs = new StringBuilder("  runs (s):");
+    for (int i = 0; i < all.length; i++) {
+      runs.append(String.format(Locale.ROOT, i == warmup ? " | %.2f" : " %.2f", all[i]));
+    }
+    System.out.println(runs);
+    double[] t = Arrays.copyOfRange(all, warmup, all.length);
     Arrays.sort(t);
     return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
   }
