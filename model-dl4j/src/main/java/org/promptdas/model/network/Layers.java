@@ -29,13 +29,13 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    return normalize(x, eps, 1).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
+    return normalize(x, eps).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
   }
 
-  /** (x - mean) / sqrt(var + eps), mean and (population) variance taken over {@code axes}. */
-  SDVariable normalize(SDVariable x, double eps, int... axes) {
-    SDVariable centred = x.sub(sd.mean(x, true, axes));
-    SDVariable var = sd.mean(sd.math.square(centred), true, axes);
+  /** (x - mean) / sqrt(var + eps) over the last axis of a 2-D matrix (population variance). */
+  SDVariable normalize(SDVariable x, double eps) {
+    SDVariable centred = x.sub(sd.mean(x, true, 1));
+    SDVariable var = sd.mean(sd.math.square(centred), true, 1);
     return centred.mul(sd.math.rsqrt(var.add(eps)));
   }
 
@@ -147,13 +147,20 @@ final class Layers {
     return sd.permute(sd.reshape(y, b, n, n, c), 0, 3, 1, 2);
   }
 
-  /** GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine. */
+  /**
+   * GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine.
+   * The per-group 1 / std and the per-channel weight are multiplied first, so the full-size array
+   * takes one broadcast product: libnd4j's {@code multiply_bp} tiles the small operand to the full
+   * shape, 1.3-1.9 s per product at 256 channels and 384^2.
+   */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
     int cg = c / groups;
-    SDVariable g = normalize(sd.reshape(x, b, (long) n * n, groups, cg), eps, 1, 3)
-        .mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg))
-        .add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
-    return sd.reshape(g, b, n, n, c);
+    SDVariable g = sd.reshape(x, b, (long) n * n, groups, cg);
+    SDVariable centred = g.sub(sd.mean(g, true, 1, 3));
+    SDVariable var = sd.mean(sd.math.square(centred), true, 1, 3);
+    SDVariable scale = sd.math.rsqrt(var.add(eps)).mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
+    SDVariable y = centred.mul(scale).add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
+    return sd.reshape(y, b, n, n, c);
   }
 
   /**
