@@ -29,14 +29,20 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    return normalize(x, eps).mul(vars.get(name + ".weight")).add(vars.get(name + ".bias"));
-  }
-
-  /** (x - mean) / sqrt(var + eps) over the last axis of a 2-D matrix (population variance). */
-  SDVariable normalize(SDVariable x, double eps) {
     SDVariable centred = x.sub(sd.mean(x, true, 1));
     SDVariable var = sd.mean(sd.math.square(centred), true, 1);
-    return centred.mul(sd.math.rsqrt(var.add(eps)));
+    SDVariable normalised = scaled(centred, sd.math.rsqrt(var.add(eps)));
+    return scaled(normalised, vars.get(name + ".weight")).add(vars.get(name + ".bias"));
+  }
+
+  /**
+   * x times s, s broadcast to x's shape, as a same-shape product: s is spread to full size by an
+   * addition (whose gradient is a plain reduction). libnd4j's {@code multiply_bp} tiles a broadcast
+   * operand the slow way: 1.1-2.0 s for one product at 256 channels and 384^2, against 17 ms for a
+   * same-shape product.
+   */
+  private SDVariable scaled(SDVariable x, SDVariable s) {
+    return x.mul(sd.zerosLike(x).add(s));
   }
 
   /** GELU with the exact error function, as PyTorch's default. */
@@ -148,12 +154,9 @@ final class Layers {
   }
 
   /**
-   * GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine.
-   * libnd4j's {@code multiply_bp} tiles a broadcast operand to the full shape the slow way: 1.1-2.0 s
-   * for one product at 256 channels and 384^2, against 17 ms for a same-shape product. So the
-   * per-group 1 / std and the channel weight are multiplied first, spread to full size by an
-   * addition (whose gradient is a plain reduction, 0.15 s), and the full-size array takes one
-   * same-shape product.
+   * GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine;
+   * the per-group 1 / std and the channel weight are multiplied first, so the full-size array
+   * takes one product.
    */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
     int cg = c / groups;
@@ -161,8 +164,7 @@ final class Layers {
     SDVariable centred = g.sub(sd.mean(g, true, 1, 3));
     SDVariable var = sd.mean(sd.math.square(centred), true, 1, 3);
     SDVariable scale = sd.math.rsqrt(var.add(eps)).mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
-    SDVariable y = centred.mul(sd.zerosLike(centred).add(scale))
-        .add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
+    SDVariable y = scaled(centred, scale).add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
     return sd.reshape(y, b, n, n, c);
   }
 
