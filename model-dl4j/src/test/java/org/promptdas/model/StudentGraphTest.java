@@ -1,6 +1,7 @@
 package org.promptdas.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -26,6 +27,13 @@ import org.promptdas.model.train.StudentGraph;
  */
 class StudentGraphTest {
   private static final String LOSS = "test_loss";
+
+  @Test
+  void autoRecomputesOnlyLongEncoders() {
+    assertTrue(StudentGraph.recomputePays(NetworkConfig.paper()), "2304 tokens");
+    assertFalse(StudentGraph.recomputePays(NetworkConfig.small()), "256 tokens");
+    assertFalse(StudentGraph.recomputePays(NetworkConfig.tiny()), "64 tokens");
+  }
 
   @Test
   void recomputingTheEncoderGivesTheSameGradients() {

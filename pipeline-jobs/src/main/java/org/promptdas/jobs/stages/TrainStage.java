@@ -32,6 +32,7 @@ import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Averaging;
 import org.promptdas.model.train.Checkpoint;
 import org.promptdas.model.train.Mode;
+import org.promptdas.model.train.StudentGraph;
 import org.promptdas.model.train.TrainConfig;
 import org.promptdas.model.train.TrainingState;
 import picocli.CommandLine.Command;
@@ -89,9 +90,11 @@ public final class TrainStage extends StageCommand {
       "prompt target crops with sparse and detected points (Table 2)");
   public static final Param<Boolean> PCL = Param.bool("prompt-das.train.contrastive",
       "prompt-guided contrastive loss (Table 2)");
-  public static final Param<Boolean> RECOMPUTE = Param.bool("prompt-das.train.recompute-encoder",
+  public static final Param<String> RECOMPUTE = Param.oneOf("prompt-das.train.recompute-encoder",
       "recompute each encoder block's activations during the backward pass: a step keeps only the "
-      + "tokens between blocks (less memory, one more encoder forward pass); same results");
+      + "tokens between blocks (less memory, one more encoder forward pass); same results. auto: "
+      + "for encoders of 1024 tokens or more (the paper network), where it is faster",
+      List.of("auto", "true", "false"));
   public static final Param<Boolean> RESUME = Param.bool("prompt-das.train.resume",
       "continue from the newest checkpoint in the output folder");
 
@@ -283,12 +286,15 @@ public final class TrainStage extends StageCommand {
     TrainingState state = start;
     long t0 = System.nanoTime();
     int firstRound = (int) (state.step() / k) + 1;
-    log.info("train: {} mode, {} workers x {} local steps per round, rounds {}..{}",
-        ctx.get(MODE), partitions, k, firstRound, rounds);
+    String setting = ctx.get(RECOMPUTE);
+    boolean recompute = setting.equals("auto")
+        ? StudentGraph.recomputePays(state.network()) : setting.equals("true");
+    log.info("train: {} mode, {} workers x {} local steps per round, rounds {}..{}, encoder recomputed: {}",
+        ctx.get(MODE), partitions, k, firstRound, rounds, recompute);
     for (int round = firstRound; round <= rounds; round++) {
       long r0 = System.nanoTime();
       double lr = cfg.learningRate(state.step());
-      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k, ctx.get(RECOMPUTE));
+      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k, recompute);
       state = outcome.next();
       WorkerResult sum = outcome.workers();
       double seconds = (System.nanoTime() - r0) / 1e9;
