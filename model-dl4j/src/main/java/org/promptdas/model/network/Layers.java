@@ -30,7 +30,7 @@ final class Layers {
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
     SDVariable centred = x.sub(sd.mean(x, true, 1));
-    SDVariable var = sd.mean(sd.math.square(centred), true, 1);
+    SDVariable var = sd.mean(squared(centred), true, 1);
     SDVariable normalised = scaled(centred, sd.math.rsqrt(var.add(eps)));
     return scaled(normalised, vars.get(name + ".weight")).add(vars.get(name + ".bias"));
   }
@@ -43,6 +43,14 @@ final class Layers {
    */
   private SDVariable scaled(SDVariable x, SDVariable s) {
     return x.mul(sd.zerosLike(x).add(s));
+  }
+
+  /**
+   * x * x as a product: the gradient of {@code square} is libnd4j's {@code _powderivative}, 0.2 s
+   * on a 151 MB array against 17 ms for a same-shape product's.
+   */
+  private SDVariable squared(SDVariable x) {
+    return x.mul(x);
   }
 
   /** GELU with the exact error function, as PyTorch's default. */
@@ -162,7 +170,7 @@ final class Layers {
     int cg = c / groups;
     SDVariable g = sd.reshape(x, b, (long) n * n, groups, cg);
     SDVariable centred = g.sub(sd.mean(g, true, 1, 3));
-    SDVariable var = sd.mean(sd.math.square(centred), true, 1, 3);
+    SDVariable var = sd.mean(squared(centred), true, 1, 3);
     SDVariable scale = sd.math.rsqrt(var.add(eps)).mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
     SDVariable y = scaled(centred, scale).add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
     return sd.reshape(y, b, n, n, c);
