@@ -14,17 +14,18 @@ import org.promptdas.core.PromptDasException;
  * Which libnd4j helper kernels (oneDNN) the network's graphs may use. The project ships the oneDNN
  * build of libnd4j: its convolutions are about 20x faster here than the plain build's im2col, and
  * the detection head's full-resolution 3x3 convolution is the largest single op of the network.
- * oneDNN's matmul once returned wrong attention outputs (batched products), so by default matmul
- * may use oneDNN only when both operands are matrices ({@link Policy#MATRIX_MATMUL}): there it runs
- * at about twice libnd4j's own speed, while on batched operands it gains nothing.
+ * oneDNN's matmul once returned wrong attention outputs (the attention products were batched
+ * then), so by default matmul may use oneDNN only when both operands are matrices
+ * ({@link Policy#MATRIX_MATMUL}): there it runs at about twice libnd4j's own speed, while on
+ * batched operands it gains nothing here.
  * {@code HelperParityTest} checks the policy in force against double precision (which has no
  * oneDNN kernels) at several sizes and batches.
  *
  * <p>The policy comes from the system property {@value #PROPERTY} ({@code matrix-matmul},
  * {@code no-matmul}, {@code all} or {@code none}), e.g. {@code -Dpromptdas.helpers=none} in
- * {@code PROMPT_DAS_JAVA_OPTS} or the
- * executors' Java options. With the plain build ({@code -Dnd4j.native.classifier=linux-x86_64}
- * at build time) there are no helpers and the policy changes nothing.
+ * {@code PROMPT_DAS_JAVA_OPTS} or the executors' Java options. With the plain build
+ * ({@code -Dnd4j.native.classifier=linux-x86_64} at build time) there are no helpers and the
+ * policy changes nothing.
  */
 public final class NativeHelpers {
   /** The system property that selects the {@link Policy}. */
