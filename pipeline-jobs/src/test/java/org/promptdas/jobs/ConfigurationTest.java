@@ -108,4 +108,17 @@ class ConfigurationTest {
       assertEquals(0.15, c.getDouble("prompt-das.points.fraction"), f.toString());
     }
   }
+
+  @Test
+  void encoderRecomputationIsAutoTrueOrFalse() {
+    List<Path> exp = List.of(Path.of("../conf/vnc-to-lucchi.conf"));
+    assertEquals("auto", new TrainStage().settings(ConfigLoader.load(exp, List.of())).get(TrainStage.RECOMPUTE));
+    for (String v : List.of("true", "false", "AUTO")) {
+      Config c = ConfigLoader.load(exp, List.of("train.recompute-encoder=" + v));
+      assertEquals(v.toLowerCase(java.util.Locale.ROOT), new TrainStage().settings(c).get(TrainStage.RECOMPUTE));
+    }
+    Config bad = ConfigLoader.load(exp, List.of("train.recompute-encoder=sometimes"));
+    BadConfig e = assertThrows(BadConfig.class, () -> new TrainStage().settings(bad));
+    assertTrue(e.getMessage().contains("prompt-das.train.recompute-encoder"), e.getMessage());
+  }
 }
