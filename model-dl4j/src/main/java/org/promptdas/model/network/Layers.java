@@ -29,10 +29,18 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    SDVariable centred = x.sub(sd.mean(x, true, 1));
-    SDVariable var = sd.mean(squared(centred), true, 1);
-    SDVariable normalised = scaled(centred, sd.math.rsqrt(var.add(eps)));
+    Moments m = moments(x, eps, 1);
+    SDVariable normalised = scaled(m.centred(), m.invStd());
     return scaled(normalised, vars.get(name + ".weight")).add(vars.get(name + ".bias"));
+  }
+
+  /** x minus its mean over {@code axes}, and 1 / sqrt(population variance + eps) over the same axes. */
+  private record Moments(SDVariable centred, SDVariable invStd) {}
+
+  private Moments moments(SDVariable x, double eps, int... axes) {
+    SDVariable centred = x.sub(sd.mean(x, true, axes));
+    SDVariable var = sd.mean(squared(centred), true, axes);
+    return new Moments(centred, sd.math.rsqrt(var.add(eps)));
   }
 
   /**
@@ -168,11 +176,9 @@ final class Layers {
    */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
     int cg = c / groups;
-    SDVariable g = sd.reshape(x, b, (long) n * n, groups, cg);
-    SDVariable centred = g.sub(sd.mean(g, true, 1, 3));
-    SDVariable var = sd.mean(squared(centred), true, 1, 3);
-    SDVariable scale = sd.math.rsqrt(var.add(eps)).mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
-    SDVariable y = scaled(centred, scale).add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
+    Moments m = moments(sd.reshape(x, b, (long) n * n, groups, cg), eps, 1, 3);
+    SDVariable scale = m.invStd().mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
+    SDVariable y = scaled(m.centred(), scale).add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
     return sd.reshape(y, b, n, n, c);
   }
 

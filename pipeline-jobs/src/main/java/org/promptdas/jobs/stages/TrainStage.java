@@ -93,7 +93,8 @@ public final class TrainStage extends StageCommand {
   public static final Param<String> RECOMPUTE = Param.oneOf("prompt-das.train.recompute-encoder",
       "recompute each encoder block's activations during the backward pass: a step keeps only the "
       + "tokens between blocks (less memory, one more encoder forward pass); same results. auto: "
-      + "for encoders of 1024 tokens or more (the paper network), where it is faster",
+      + "for encoders of " + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more (the paper network), "
+      + "where it is faster",
       List.of("auto", "true", "false"));
   public static final Param<Boolean> RESUME = Param.bool("prompt-das.train.resume",
       "continue from the newest checkpoint in the output folder");
