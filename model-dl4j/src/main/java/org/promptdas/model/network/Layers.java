@@ -142,14 +142,16 @@ final class Layers {
   }
 
   /**
-   * k x k convolution (k odd) of channels-last x [b, h, w, c], padding keeps the size; PyTorch
-   * weights held as YXIO. oneDNN convolves channels-last data 2.4x faster than NCHW here (256 -> 256
-   * channels at 384^2: 430 ms, 404 GFLOP/s, against 1,032 ms); its backward pass is no faster.
+   * k x k convolution (k odd) of channels-last x [b, h, w, cin] ({@code shape}), padding keeps the
+   * size; PyTorch weights held as YXIO. oneDNN convolves channels-last data 2.4x faster than NCHW
+   * here (256 -> 256 channels at 384^2: 430 ms, 404 GFLOP/s, against 1,032 ms). Training graphs
+   * differentiate it with {@link ConvBackward}, which needs the recorded input shape.
    */
-  SDVariable conv(SDVariable x, String name, int kernel) {
+  SDVariable conv(SDVariable x, String name, int kernel, long[] shape) {
     Conv2DConfig cfg = Conv2DConfig.builder().kH(kernel).kW(kernel).sH(1).sW(1)
         .pH(kernel / 2).pW(kernel / 2).dH(1).dW(1).dataFormat("NHWC")
         .weightsFormat(WeightsFormat.YXIO).build();
+    ConvBackward.recordInputShape(sd, name + ".weight", shape);
     return sd.cnn.conv2d(x, vars.get(name + ".weight"), vars.get(name + ".bias"), cfg);
   }
 

@@ -220,10 +220,11 @@ public final class PromptDasGraph {
 
     int k = c.detChannels();
     // channels last from here: oneDNN's convolution is 2.4x faster on it (Layers.conv)
-    SDVariable det = l.conv(sd.permute(u, 0, 2, 3, 1), "mask_decoder.decode_head1.0", 3);
+    SDVariable det = l.conv(sd.permute(u, 0, 2, 3, 1), "mask_decoder.decode_head1.0", 3,
+        new long[] {b, m, m, d / 8});
     det = l.relu(l.groupNorm(det, "mask_decoder.decode_head1.1", b, k, m, c.detGroups(), 1e-5));
     det = l.upsample2x(det, new long[] {b, m, m, k}, 1, 2);
-    det = l.conv(det, "mask_decoder.decode_head2.0", 3);
+    det = l.conv(det, "mask_decoder.decode_head2.0", 3, new long[] {b, 2L * m, 2L * m, k});
     det = l.relu(l.groupNorm(det, "mask_decoder.decode_head2.1", b, k, 2 * m, c.detGroups(), 1e-5));
     det = l.conv1x1(det, "mask_decoder.decode_head2.3", b, k, 1, 2 * m);
     sd.updateVariableNameAndReference(det, DET);

@@ -41,7 +41,7 @@ import org.promptdas.core.PromptDasException;
  */
 public final class SessionArrays {
   /** The name SameDiff files its backward graph under ({@code SameDiff.GRAD_FN_KEY}, protected). */
-  private static final String GRAD_FUNCTION = "grad";
+  public static final String GRAD_FUNCTION = "grad";
   /** The system property giving the cache's share of JavaCPP's {@code maxbytes}. */
   public static final String CACHE_FRACTION = "promptdas.session-cache";
   private final SessionMemMgr cache = new ArrayCacheMemoryMgr(cacheFraction(), 1024, 2.0);

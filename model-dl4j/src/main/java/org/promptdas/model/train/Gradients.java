@@ -8,6 +8,8 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.model.network.ConvBackward;
+import org.promptdas.model.network.SessionArrays;
 
 /**
  * Gradient-graph helpers: the trainable variables of a graph, and creating the backward graph
@@ -27,12 +29,16 @@ public final class Gradients {
     return out;
   }
 
-  /** Builds {@code sd}'s backward graph once, with standard output silenced meanwhile. */
+  /**
+   * Builds {@code sd}'s backward graph once, with standard output silenced meanwhile, and gives its
+   * convolutions the faster backward pass of {@link ConvBackward}.
+   */
   public static synchronized void prepare(SameDiff sd) {
     PrintStream out = System.out;
     System.setOut(new PrintStream(OutputStream.nullOutputStream()));
     try {
       sd.createGradFunction();
+      ConvBackward.rewrite(sd.getFunction(SessionArrays.GRAD_FUNCTION));
     } finally {
       System.setOut(out);
     }
