@@ -3,7 +3,7 @@
 #   PROMPT_DAS_EXECUTOR_CORES   cores per executor (default 8), all given to one task
 #   PROMPT_DAS_EXECUTOR_MEMORY  JVM heap per executor (default 8g); ND4J's arrays live off-heap and
 #                               are sized by PROMPT_DAS_OVERHEAD (default 24g for the paper network's
-#                               training step: 13.3 GB at batch 1 with train.recompute-encoder =
+#                               training step: 13.8 GB at batch 1 with train.recompute-encoder =
 #                               auto, the default (17.3 GB without), about 22 GB at batch 2;
 #                               paper-network infer at batch 2 peaks near 9 GB, the small
 #                               network's under 3 GB)

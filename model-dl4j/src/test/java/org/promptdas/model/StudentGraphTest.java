@@ -2,6 +2,7 @@ package org.promptdas.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.core.PromptDasException;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.SessionArrays;
@@ -33,6 +35,17 @@ class StudentGraphTest {
     assertTrue(StudentGraph.recomputePays(NetworkConfig.paper()), "2304 tokens");
     assertFalse(StudentGraph.recomputePays(NetworkConfig.small()), "256 tokens");
     assertFalse(StudentGraph.recomputePays(NetworkConfig.tiny()), "64 tokens");
+  }
+
+  @Test
+  void settingsReadAsTrainAndTheBenchmarksMeanThem() {
+    assertTrue(StudentGraph.recompute("auto", NetworkConfig.paper()));
+    assertFalse(StudentGraph.recompute(" AUTO ", NetworkConfig.small()));
+    assertTrue(StudentGraph.recompute("True", NetworkConfig.tiny()));
+    assertFalse(StudentGraph.recompute("false", NetworkConfig.paper()));
+    PromptDasException.BadInput e = assertThrows(PromptDasException.BadInput.class,
+        () -> StudentGraph.recompute("sometimes", NetworkConfig.paper()));
+    assertTrue(e.getMessage().contains("'sometimes'"), e.getMessage());
   }
 
   @Test

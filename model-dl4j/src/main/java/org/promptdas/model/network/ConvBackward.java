@@ -110,7 +110,7 @@ public final class ConvBackward {
    * dx, dw and, with {@code bias}, db of the convolution by w of x [b, h, w, cin] ({@code shape})
    * for output gradient dy.
    */
-  static List<SDVariable> gradients(SameDiff sd, SDVariable x, long[] shape, SDVariable w,
+  private static List<SDVariable> gradients(SameDiff sd, SDVariable x, long[] shape, SDVariable w,
       SDVariable dy, int k, boolean bias) {
     int cin = (int) shape[3];
     int cout = (int) w.getShape()[3];

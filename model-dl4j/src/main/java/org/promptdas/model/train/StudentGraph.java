@@ -10,6 +10,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptdas.core.PromptDasException;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.SessionArrays;
@@ -56,6 +57,21 @@ public final class StudentGraph {
   /** Whether {@code auto} recomputation applies to network {@code c} (see {@link #RECOMPUTE_MIN_TOKENS}). */
   public static boolean recomputePays(NetworkConfig c) {
     return c.grid() * c.grid() >= RECOMPUTE_MIN_TOKENS;
+  }
+
+  /**
+   * Whether a recomputation setting ({@code auto}, {@code true} or {@code false}, any case) means
+   * recomputing for network {@code c}; the one reading of {@code train.recompute-encoder} and the
+   * benchmarks' {@code --recompute-encoder}.
+   */
+  public static boolean recompute(String setting, NetworkConfig c) {
+    return switch (setting.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "auto" -> recomputePays(c);
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new PromptDasException.BadInput(
+          "recompute-encoder must be auto, true or false, got '" + setting + "'");
+    };
   }
 
   /**

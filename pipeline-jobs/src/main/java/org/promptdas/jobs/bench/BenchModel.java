@@ -64,18 +64,26 @@ public final class BenchModel implements Callable<Integer> {
   @Option(names = "--forward-only", description = "Skip the training steps.")
   boolean forwardOnly;
 
-  @Option(names = "--recompute-encoder", description = "Time training steps that recompute the "
-      + "encoder's activations during the backward pass (less memory, one more encoder forward).")
-  boolean recompute;
+  @Option(names = "--recompute-encoder", description = "auto, true or false: whether training steps "
+      + "recompute the encoder's activations during the backward pass (less memory, one more "
+      + "encoder forward). Default auto, as train: for the paper network.")
+  String recompute = "auto";
 
   @Override
   public Integer call() throws IOException {
+    List<NetworkConfig> networks = new ArrayList<>();
+    for (String name : configs) {
+      NetworkConfig cfg = NetworkConfig.named(name);
+      StudentGraph.recompute(recompute, cfg);  // a bad setting fails here, before any timing
+      networks.add(cfg);
+    }
     double gflops = sgemm();
     System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5)%n",
         Nd4j.getExecutioner().getClass().getSimpleName(), NativeHelpers.describe(), gflops);
     double[] last = null;
-    for (String name : configs) {
-      NetworkConfig cfg = NetworkConfig.named(name);
+    for (int i = 0; i < networks.size(); i++) {
+      String name = configs.get(i);
+      NetworkConfig cfg = networks.get(i);
       Weights w = Weights.initialise(cfg, 1);
       for (int b : batches) {
         double fwdFlops = Flops.forward(cfg, b, 1 + 8);
@@ -95,8 +103,9 @@ public final class BenchModel implements Callable<Integer> {
         try {
           double train = timeTraining(w, b);
           trainRatio = train / (3 * fwdFlops / 1e9 / gflops);
-          System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f), peak RSS %.2f GB%n",
-              name, b, train, 3 * fwdFlops / 1e9, trainRatio, peakRssGb());
+          System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f), "
+              + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train, 3 * fwdFlops / 1e9,
+              trainRatio, StudentGraph.recompute(recompute, cfg), peakRssGb());
         } catch (OutOfMemoryError e) {
           System.gc();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step out of memory (%s), peak RSS %.2f GB%n",
@@ -157,7 +166,8 @@ public final class BenchModel implements Callable<Integer> {
 
   private double timeTraining(Weights w, int b) {
     NetworkConfig c = w.config();
-    StudentGraph student = StudentGraph.build(w, b, 8, 0, recompute);
+    boolean parts = StudentGraph.recompute(recompute, c);
+    StudentGraph student = StudentGraph.build(w, b, 8, 0, parts);
     SameDiff sd = student.head();
     SDVariable segT = sd.constant(Nd4j.rand(DataType.FLOAT, b, c.maskSize(), c.maskSize()));
     SDVariable detT = sd.constant(Nd4j.rand(DataType.FLOAT, b, 1, c.imageSize(), c.imageSize()));
@@ -171,7 +181,7 @@ public final class BenchModel implements Callable<Integer> {
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);
     SessionArrays arrays = new SessionArrays();
-    return time(() -> opt.update(params, sessionPerGraph && !recompute ? sd.calculateGradients(ph, names)
+    return time(() -> opt.update(params, sessionPerGraph && !parts ? sd.calculateGradients(ph, names)
         : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients(), 1e-5));
   }
 

@@ -17,6 +17,7 @@ import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Averaging;
 import org.promptdas.model.train.Mode;
+import org.promptdas.model.train.StudentGraph;
 import org.promptdas.model.train.TrainConfig;
 import org.promptdas.model.train.TrainingState;
 import picocli.CommandLine.Command;
@@ -53,9 +54,10 @@ public final class BenchTrain implements Callable<Integer> {
   @Option(names = "--batch", description = "Crops per worker step (default 1).")
   int batch = 1;
 
-  @Option(names = "--recompute-encoder", description = "Workers recompute the encoder's activations "
-      + "in the backward pass (less memory).")
-  boolean recompute;
+  @Option(names = "--recompute-encoder", description = "auto, true or false: whether workers "
+      + "recompute the encoder's activations in the backward pass (less memory). Default auto, as "
+      + "train: for encoders of " + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more.")
+  String recompute = "auto";
 
   @Option(names = "--master", description = "Spark master (default local[2]).")
   String master = "local[2]";
@@ -64,6 +66,7 @@ public final class BenchTrain implements Callable<Integer> {
   public Integer call() {
     NetworkConfig base = NetworkConfig.named(network);
     NetworkConfig net = base.withImageSize(imageSize);
+    boolean parts = StudentGraph.recompute(recompute, net);
     TrainConfig cfg = TrainConfig.forNetwork(network, Mode.SOURCE_ONLY, rounds * localSteps, 1)
         .with(true, true, true, true, batch, 1e-4);
     SparkSession spark = SparkSession.builder().master(master).appName("prompt-das bench-train")
@@ -78,10 +81,11 @@ public final class BenchTrain implements Callable<Integer> {
     TrainingState state = TrainingState.initial(Weights.initialise(net, 1), cfg);
     long params = Averaging.length(state) / 3;
     System.out.printf(Locale.ROOT, "network %s at %d px: %.1fM parameters; %d workers (%s), %d local steps "
-        + "per round, batch %d%n", network, imageSize, params / 1e6, workers, master, localSteps, batch);
+        + "per round, batch %d, encoder recomputed: %b%n", network, imageSize, params / 1e6, workers,
+        master, localSteps, batch, parts);
     double fraction = Double.NaN;
     for (int r = 1; r <= rounds; r++) {
-      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps, recompute);
+      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps, parts);
       state = o.next();
       WorkerResult sum = o.workers();
       double wall = o.serialiseSeconds() + o.sparkSeconds() + o.averageSeconds();

@@ -288,8 +288,7 @@ public final class TrainStage extends StageCommand {
     long t0 = System.nanoTime();
     int firstRound = (int) (state.step() / k) + 1;
     String setting = ctx.get(RECOMPUTE);
-    boolean recompute = setting.equals("auto")
-        ? StudentGraph.recomputePays(state.network()) : setting.equals("true");
+    boolean recompute = StudentGraph.recompute(setting, state.network());
     log.info("train: {} mode, {} workers x {} local steps per round, rounds {}..{}, encoder recomputed: {}",
         ctx.get(MODE), partitions, k, firstRound, rounds, recompute);
     for (int round = firstRound; round <= rounds; round++) {
