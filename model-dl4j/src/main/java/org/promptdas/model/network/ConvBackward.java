@@ -1,13 +1,10 @@
 package org.promptdas.model.network;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D;
@@ -16,11 +13,9 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Rewrites a backward graph so that every size-keeping convolution ({@link Layers#conv}: k x k, k
- * odd, stride 1, padding k / 2, channels last, YXIO weights) is differentiated by ops that run at
- * full speed instead of libnd4j's {@code conv2d_bp}. SameDiff M2.1 copies ops into the backward
- * graph by op name, so a convolution class with a gradient of its own would be lost; the rewrite
- * works on the backward graph itself and keeps the names of the gradients it replaces.
+ * A {@link BackwardRewrites} rewrite: every size-keeping convolution ({@link Layers#conv}: k x k,
+ * k odd, stride 1, padding k / 2, channels last, YXIO weights) is differentiated by ops that run
+ * at full speed instead of libnd4j's {@code conv2d_bp}.
  *
  * <p>Why: oneDNN's {@code conv2d_bp} at 256 channels and 384^2 takes 0.8 s on some calls and 2.0 s
  * on others (its Winograd weight gradient alternates between 0.22 and 1.2 s, every third call slow
@@ -41,7 +36,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Convolutions are found by their weight's recorded input shape ({@link #recordInputShape}).
  * Gradients equal {@code conv2d_bp}'s up to rounding ({@code ConvBackwardTest}). Not thread-safe.
  */
-public final class ConvBackward {
+final class ConvBackward {
   private ConvBackward() {}
 
   /**
@@ -57,13 +52,17 @@ public final class ConvBackward {
   private static final String SHAPE_SUFFIX = "/input_shape";
 
   /** Rewrites every eligible {@code conv2d_bp} op of backward graph {@code grad}; returns how many. */
-  public static int rewrite(SameDiff grad) {
+  static int rewrite(SameDiff grad) {
     int count = 0;
     for (SameDiffOp op : new ArrayList<>(grad.getOps().values())) {
       if (op.getOp() instanceof Conv2DDerivative d && eligible(d.getConfig(), op)) {
         SDVariable shape = grad.getVariable(op.getInputsToOp().get(1) + SHAPE_SUFFIX);
         if (shape != null) {
-          replace(grad, op, shape.getArr().toLongVector(), (int) d.getConfig().getKH());
+          long[] inShape = shape.getArr().toLongVector();
+          int k = (int) d.getConfig().getKH();
+          // inputs x, w, [b,] dy; outputs dx, dw[, db]
+          BackwardRewrites.replace(grad, op, in -> gradients(grad, in.get(0), inShape, in.get(1),
+              in.get(in.size() - 1), k, in.size() == 4));
           count++;
         }
       }
@@ -78,32 +77,6 @@ public final class ConvBackward {
         && c.getPaddingMode() == PaddingMode.VALID && c.isNHWC()
         && c.getWeightsFormat() == WeightsFormat.YXIO
         && op.getInputsToOp().size() == op.getOutputsOfOp().size() + 1;
-  }
-
-  /** Replaces op (inputs x, w, [b,] dy; outputs dx, dw[, db]) by the ops above, under the same output names. */
-  private static void replace(SameDiff grad, SameDiffOp op, long[] shape, int k) {
-    List<String> in = op.getInputsToOp();
-    List<String> out = new ArrayList<>(op.getOutputsOfOp());
-    SDVariable x = grad.getVariable(in.get(0));
-    SDVariable w = grad.getVariable(in.get(1));
-    SDVariable dy = grad.getVariable(in.get(in.size() - 1));
-    Map<String, List<String>> consumers = new LinkedHashMap<>();
-    for (String o : out) {
-      List<String> c = grad.getVariables().get(o).getInputsForOp();
-      consumers.put(o, c == null ? new ArrayList<>() : new ArrayList<>(c));
-    }
-    for (String v : in) {
-      Variable var = grad.getVariables().get(v);
-      var.getInputsForOp().remove(op.getName());
-    }
-    out.forEach(grad.getVariables()::remove);
-    grad.getOps().remove(op.getName());
-
-    List<SDVariable> replacement = gradients(grad, x, shape, w, dy, k, out.size() == 3);
-    for (int i = 0; i < out.size(); i++) {
-      grad.renameVariable(replacement.get(i).name(), out.get(i));
-      grad.getVariables().get(out.get(i)).setInputsForOp(consumers.get(out.get(i)));
-    }
   }
 
   /**

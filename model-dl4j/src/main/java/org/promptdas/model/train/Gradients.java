@@ -8,7 +8,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.promptdas.model.network.ConvBackward;
+import org.promptdas.model.network.BackwardRewrites;
 import org.promptdas.model.network.SessionArrays;
 
 /**
@@ -31,14 +31,14 @@ public final class Gradients {
 
   /**
    * Builds {@code sd}'s backward graph once, with standard output silenced meanwhile, and gives its
-   * convolutions the faster backward pass of {@link ConvBackward}.
+   * slow gradient ops the faster equivalents of {@link BackwardRewrites}.
    */
   public static synchronized void prepare(SameDiff sd) {
     PrintStream out = System.out;
     System.setOut(new PrintStream(OutputStream.nullOutputStream()));
     try {
       sd.createGradFunction();
-      ConvBackward.rewrite(sd.getFunction(SessionArrays.GRAD_FUNCTION));
+      BackwardRewrites.apply(sd.getFunction(SessionArrays.GRAD_FUNCTION));
     } finally {
       System.setOut(out);
     }
