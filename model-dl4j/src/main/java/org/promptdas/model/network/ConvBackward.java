@@ -5,11 +5,11 @@ import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2DDerivative;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -37,6 +37,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Gradients equal {@code conv2d_bp}'s up to rounding ({@code ConvBackwardTest}). Not thread-safe.
  */
 final class ConvBackward {
+  private static final String SHAPE_SUFFIX = "/input_shape";
+
   private ConvBackward() {}
 
   /**
@@ -48,8 +50,6 @@ final class ConvBackward {
   static void recordInputShape(SameDiff sd, String weight, long[] shape) {
     sd.constant(weight + SHAPE_SUFFIX, Nd4j.createFromArray(shape));
   }
-
-  private static final String SHAPE_SUFFIX = "/input_shape";
 
   /** Rewrites every eligible {@code conv2d_bp} op of backward graph {@code grad}; returns how many. */
   static int rewrite(SameDiff grad) {

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
@@ -65,7 +66,7 @@ public final class StudentGraph {
    * benchmarks' {@code --recompute-encoder}.
    */
   public static boolean recompute(String setting, NetworkConfig c) {
-    return switch (setting.trim().toLowerCase(java.util.Locale.ROOT)) {
+    return switch (setting.trim().toLowerCase(Locale.ROOT)) {
       case "auto" -> recomputePays(c);
       case "true" -> true;
       case "false" -> false;

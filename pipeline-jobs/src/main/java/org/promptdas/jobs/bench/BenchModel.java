@@ -66,7 +66,8 @@ public final class BenchModel implements Callable<Integer> {
 
   @Option(names = "--recompute-encoder", description = "auto, true or false: whether training steps "
       + "recompute the encoder's activations during the backward pass (less memory, one more "
-      + "encoder forward). Default auto, as train: for the paper network.")
+      + "encoder forward). Default auto, as train: for encoders of "
+      + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more (the paper network).")
   String recompute = "auto";
 
   @Override
