@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -115,7 +116,7 @@ class ConfigurationTest {
     assertEquals("auto", new TrainStage().settings(ConfigLoader.load(exp, List.of())).get(TrainStage.RECOMPUTE));
     for (String v : List.of("true", "false", "AUTO")) {
       Config c = ConfigLoader.load(exp, List.of("train.recompute-encoder=" + v));
-      assertEquals(v.toLowerCase(java.util.Locale.ROOT), new TrainStage().settings(c).get(TrainStage.RECOMPUTE));
+      assertEquals(v.toLowerCase(Locale.ROOT), new TrainStage().settings(c).get(TrainStage.RECOMPUTE));
     }
     Config bad = ConfigLoader.load(exp, List.of("train.recompute-encoder=sometimes"));
     BadConfig e = assertThrows(BadConfig.class, () -> new TrainStage().settings(bad));

@@ -93,7 +93,7 @@ final class ConvBackward {
     int used = rows - (2 * p * width + 2 * p);
     List<SDVariable> out = new ArrayList<>();
     SDVariable flipped = sd.permute(sd.reverse(w, 0, 1), 0, 1, 3, 2);
-    out.add(new Conv2D(sd, dy, flipped, null, config(k)).outputVariable());
+    out.add(new Conv2D(sd, dy, flipped, null, Layers.sizeKeeping(k)).outputVariable());
 
     SDVariable xFlat = sd.reshape(sd.nn.pad(x, padding(sd, p, p + 1, p, p), 0), rows, cin);
     SDVariable dyFlat = sd.slice(sd.reshape(sd.nn.pad(dy, padding(sd, 0, 2 * p + 1, 0, 2 * p), 0),
@@ -121,10 +121,5 @@ final class ConvBackward {
   /** Zero padding of an NHWC array: rows top and bottom, columns left and right. */
   private static SDVariable padding(SameDiff sd, int top, int bottom, int left, int right) {
     return sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {top, bottom}, {left, right}, {0, 0}}));
-  }
-
-  private static Conv2DConfig config(int k) {
-    return Conv2DConfig.builder().kH(k).kW(k).sH(1).sW(1).pH(k / 2).pW(k / 2).dH(1).dW(1)
-        .dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build();
   }
 }

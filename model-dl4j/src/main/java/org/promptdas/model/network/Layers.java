@@ -148,11 +148,14 @@ final class Layers {
    * differentiate it with {@link ConvBackward}, which needs the recorded input shape.
    */
   SDVariable conv(SDVariable x, String name, int kernel, long[] shape) {
-    Conv2DConfig cfg = Conv2DConfig.builder().kH(kernel).kW(kernel).sH(1).sW(1)
-        .pH(kernel / 2).pW(kernel / 2).dH(1).dW(1).dataFormat("NHWC")
-        .weightsFormat(WeightsFormat.YXIO).build();
     ConvBackward.recordInputShape(sd, name + ".weight", shape);
-    return sd.cnn.conv2d(x, vars.get(name + ".weight"), vars.get(name + ".bias"), cfg);
+    return sd.cnn.conv2d(x, vars.get(name + ".weight"), vars.get(name + ".bias"), sizeKeeping(kernel));
+  }
+
+  /** The configuration of {@link #conv}: k x k, stride 1, padding k / 2, NHWC data, YXIO weights. */
+  static Conv2DConfig sizeKeeping(int k) {
+    return Conv2DConfig.builder().kH(k).kW(k).sH(1).sW(1).pH(k / 2).pW(k / 2).dH(1).dW(1)
+        .dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build();
   }
 
   /** ConvTranspose2d(kernel 2, stride 2) of x [b, cin, n, n] with weight [cin, cout, 2, 2]. */

@@ -1,6 +1,7 @@
 package org.promptdas.model.network;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ class BackwardRewritesTest {
     INDArray own = run(true, cutoff);
     INDArray ref = run(false, cutoff);
     assertEquals(0, own.sub(ref).amaxNumber().doubleValue(), 0.0, "x0 gradient differs");
-    assertEquals(true, ref.amaxNumber().doubleValue() > 0, "a gradient passes at all");
+    assertTrue(ref.amaxNumber().doubleValue() > 0, "a gradient passes at all");
   }
 
   /** The gradient of sum((relu(x0) + relu(2 x0)) * r) for fixed inputs, some exactly at the cutoff. */

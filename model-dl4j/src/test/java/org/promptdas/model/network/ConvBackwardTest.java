@@ -10,10 +10,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
-import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -49,18 +47,13 @@ class ConvBackwardTest {
     INDArray r = Nd4j.randn(DataType.DOUBLE, b, h, w, cout);
     ConvBackward.recordInputShape(sd, "w", new long[] {b, h, w, cin});
     ConvBackward.recordInputShape(sd, "w2", new long[] {b, h, w, cout});
-    SDVariable y = sd.cnn.conv2d(x, wt, bias, config(k));
-    SDVariable out = sd.cnn.conv2d(y, w2, config(k));
+    SDVariable y = sd.cnn.conv2d(x, wt, bias, Layers.sizeKeeping(k));
+    SDVariable out = sd.cnn.conv2d(y, w2, Layers.sizeKeeping(k));
     sd.setLossVariables(sd.sum("loss", out.mul(sd.constant(r))).name());
     sd.createGradFunction();
     assertEquals(rewrite ? 2 : 0, rewrite ? ConvBackward.rewrite(sd.getFunction(SessionArrays.GRAD_FUNCTION)) : 0);
     OutAndGrad og = new SessionArrays().gradientsAndOutputs(sd, Map.of(), List.of("loss"),
         List.of("x0", "w", "b", "w2"));
     return og.getGradients();
-  }
-
-  private static Conv2DConfig config(int k) {
-    return Conv2DConfig.builder().kH(k).kW(k).sH(1).sW(1).pH(k / 2).pW(k / 2).dH(1).dW(1)
-        .dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build();
   }
 }

@@ -72,19 +72,19 @@ public final class BenchModel implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    List<NetworkConfig> networks = new ArrayList<>();
+    // every network and setting read first, so a bad one fails before any timing
+    List<Network> networks = new ArrayList<>();
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
-      StudentGraph.recompute(recompute, cfg);  // a bad setting fails here, before any timing
-      networks.add(cfg);
+      networks.add(new Network(name, cfg, StudentGraph.recompute(recompute, cfg)));
     }
     double gflops = sgemm();
     System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5)%n",
         Nd4j.getExecutioner().getClass().getSimpleName(), NativeHelpers.describe(), gflops);
     double[] last = null;
-    for (int i = 0; i < networks.size(); i++) {
-      String name = configs.get(i);
-      NetworkConfig cfg = networks.get(i);
+    for (Network net : networks) {
+      String name = net.name();
+      NetworkConfig cfg = net.config();
       Weights w = Weights.initialise(cfg, 1);
       for (int b : batches) {
         double fwdFlops = Flops.forward(cfg, b, 1 + 8);
@@ -102,11 +102,11 @@ public final class BenchModel implements Callable<Integer> {
           continue;
         }
         try {
-          double train = timeTraining(w, b);
+          double train = timeTraining(w, b, net.recompute());
           trainRatio = train / (3 * fwdFlops / 1e9 / gflops);
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f), "
               + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train, 3 * fwdFlops / 1e9,
-              trainRatio, StudentGraph.recompute(recompute, cfg), peakRssGb());
+              trainRatio, net.recompute(), peakRssGb());
         } catch (OutOfMemoryError e) {
           System.gc();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step out of memory (%s), peak RSS %.2f GB%n",
@@ -165,9 +165,11 @@ public final class BenchModel implements Callable<Integer> {
     }
   }
 
-  private double timeTraining(Weights w, int b) {
+  /** A network to time: its name, configuration and whether its training steps recompute the encoder. */
+  private record Network(String name, NetworkConfig config, boolean recompute) {}
+
+  private double timeTraining(Weights w, int b, boolean parts) {
     NetworkConfig c = w.config();
-    boolean parts = StudentGraph.recompute(recompute, c);
     StudentGraph student = StudentGraph.build(w, b, 8, 0, parts);
     SameDiff sd = student.head();
     SDVariable segT = sd.constant(Nd4j.rand(DataType.FLOAT, b, c.maskSize(), c.maskSize()));
