@@ -5,12 +5,12 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.SessionMemMgr;
-import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException;
 
@@ -44,7 +44,7 @@ public final class SessionArrays {
   public static final String GRAD_FUNCTION = "grad";
   /** The system property giving the cache's share of JavaCPP's {@code maxbytes}. */
   public static final String CACHE_FRACTION = "promptdas.session-cache";
-  private final SessionMemMgr cache = new ArrayCacheMemoryMgr(cacheFraction(), 1024, 2.0);
+  private final SessionMemMgr cache = new BufferCache((long) (cacheFraction() * Pointer.maxBytes()));
 
   /** The cache's share of JavaCPP's {@code maxbytes}: {@value #CACHE_FRACTION}, default 0.5 (SameDiff: 0.25). */
   public static double cacheFraction() {
