@@ -3,9 +3,9 @@
 #   PROMPT_DAS_EXECUTOR_CORES   cores per executor (default 8), all given to one task
 #   PROMPT_DAS_EXECUTOR_MEMORY  JVM heap per executor (default 8g); ND4J's arrays live off-heap and
 #                               are sized by PROMPT_DAS_OVERHEAD (default 24g for the paper network's
-#                               training step: 13.8 GB at batch 1 with train.recompute-encoder =
-#                               auto, the default (17.3 GB without), about 22 GB at batch 2;
-#                               paper-network infer at batch 2 peaks near 9 GB, the small
+#                               training step: 7.5 GB at batch 1 with train.recompute-encoder =
+#                               auto, the default (12.0 GB without), 13.5 GB at batch 2;
+#                               paper-network infer at batch 2 peaks near 3.5 GB, the small
 #                               network's under 3 GB)
 #   PROMPT_DAS_GPU=1            one GPU per executor and task (build with: mvn -B -Pcluster -Dcuda
 #                               -DskipTests package; CUDA 11.6 kernels: compute capability <= 8.6)

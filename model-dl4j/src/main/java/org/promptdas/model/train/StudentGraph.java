@@ -50,8 +50,8 @@ public final class StudentGraph {
    * Encoder token count from which recomputation pays: with few tokens the extra encoder pass
    * costs more than the memory it saves (small network, 256 tokens, batch 8: 0.72-0.77 s per step
    * without, 0.86-0.88 s with), with many the smaller working set fits SameDiff's array cache and
-   * far fewer buffers are allocated afresh (paper network, 2304 tokens, batch 1: 18.3 s per step
-   * without, 11.3 s with, peak memory 17.3 against 13.3 GB).
+   * far fewer buffers are allocated afresh (paper network, 2304 tokens, batch 1: 11.8 s per step
+   * without, 9.5-9.7 s with, peak memory 12.0 against 7.5 GB).
    */
   public static final int RECOMPUTE_MIN_TOKENS = 1024;
 
