@@ -65,8 +65,8 @@ class SessionArraysTest {
   }
 
   @Test
-  void theCacheFractionDefaultsToHalfAndTakesAFraction() {
-    assertEquals(0.5, SessionArrays.cacheFraction());
+  void theCacheFractionDefaultsToThreeQuartersAndTakesAFraction() {
+    assertEquals(0.75, SessionArrays.cacheFraction());
     System.setProperty(SessionArrays.CACHE_FRACTION, "0.25");
     assertEquals(0.25, SessionArrays.cacheFraction());
   }

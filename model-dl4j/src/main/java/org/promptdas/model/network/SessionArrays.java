@@ -25,14 +25,15 @@ import org.promptdas.core.PromptDasException;
  * shared cache kept memory flat (1.9 GB) at the old speed, and the first run of a new graph shape
  * took 1.8 s instead of 5-7 s.
  *
- * <p>The cache may hold half of JavaCPP's {@code maxbytes} (SameDiff's default is a quarter; set
- * another fraction with {@code -Dpromptdas.session-cache=0.25}). Arrays it cannot keep are freed
- * and the next run page-faults them in afresh: the paper network's forward pass at batch 2 took
- * 30.7 s with a quarter of 12 GB and 13.0 s with half, at 12.2 GB instead of 7.6 GB peak
- * resident memory. Only what a run allocates is cached, so small networks use far less. The
- * cache is a {@link BufferCache}, which reuses a buffer for any shape of the same length (the
- * paper network's training step: 9.5-9.7 s and 7.5 GB instead of 9.7-10.6 s and 13.8 GB with
- * SameDiff's exact-shape cache).
+ * <p>The cache is a {@link BufferCache}, which reuses a buffer for any shape of the same length
+ * (the paper network's training step: 9.5-9.7 s and 7.5 GB instead of 9.7-10.6 s and 13.8 GB with
+ * SameDiff's exact-shape cache). It may hold three quarters of JavaCPP's {@code maxbytes}
+ * (SameDiff's default is a quarter; set another fraction with
+ * {@code -Dpromptdas.session-cache=0.5}). Buffers it cannot keep are freed and the next run
+ * page-faults them in afresh: the paper network's training step at batch 2 took 25.4 s with half
+ * of 12 GB and 18.2 s with three quarters, at the same peak resident memory (13.5-13.6 GB), since
+ * the buffers evicted were allocated again within the same step. Only what a run allocates is
+ * cached, so small networks use far less.
  *
  * <p>Not thread-safe: the graphs sharing one instance must run one at a time (callers synchronise).
  *
@@ -49,9 +50,9 @@ public final class SessionArrays {
   public static final String CACHE_FRACTION = "promptdas.session-cache";
   private final SessionMemMgr cache = new BufferCache((long) (cacheFraction() * Pointer.maxBytes()));
 
-  /** The cache's share of JavaCPP's {@code maxbytes}: {@value #CACHE_FRACTION}, default 0.5 (SameDiff: 0.25). */
+  /** The cache's share of JavaCPP's {@code maxbytes}: {@value #CACHE_FRACTION}, default 0.75 (SameDiff: 0.25). */
   public static double cacheFraction() {
-    String v = System.getProperty(CACHE_FRACTION, "0.5");
+    String v = System.getProperty(CACHE_FRACTION, "0.75");
     try {
       double f = Double.parseDouble(v);
       if (f > 0 && f < 1) {
