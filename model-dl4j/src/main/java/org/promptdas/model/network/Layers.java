@@ -72,9 +72,8 @@ final class Layers {
 
   /**
    * Multi-head attention on already projected q [b, nq, dim], k, v [b, nk, dim]: heads split,
-   * q scaled by head_dim^-0.5, optional additive mask [b, 1, nq or 1, nk], softmax over keys.
-   * Returns [b * nq, dim]. Long sequences take {@link #matrixHeads} (one pair of matrix products
-   * per crop and head), short ones one batched product over all heads.
+   * q scaled by head_dim^-0.5, optional additive mask [b, 1, nq or 1, nk], softmax over keys, all
+   * heads in one batched product. Returns [b * nq, dim].
    */
   SDVariable heads(SDVariable q, SDVariable k, SDVariable v, int b, int nq, int nk, int dim,
       int heads, SDVariable mask) {
@@ -82,24 +81,6 @@ final class Layers {
     SDVariable qh = sd.permute(sd.reshape(q, b, nq, heads, hd), 0, 2, 1, 3).mul(Math.pow(hd, -0.5));
     SDVariable kh = sd.permute(sd.reshape(k, b, nk, heads, hd), 0, 2, 1, 3);
     SDVariable vh = sd.permute(sd.reshape(v, b, nk, heads, hd), 0, 2, 1, 3);
-    if (mask == null && (long) nq * nk >= MATRIX_HEADS_MIN_SCORES) {
-      return matrixHeads(qh, kh, vh, b, nq, nk, hd, heads);
-    }
-    return batchedHeads(qh, kh, vh, b, nq, hd, heads, mask);
-  }
-
-  /**
-   * Score-matrix size (queries x keys) from which unmasked attention runs as matrix products per
-   * crop and head. libnd4j's batched matmul reaches about 110 GFLOP/s here whatever the build;
-   * matrix products run oneDNN's kernel ({@link NativeHelpers}): 270-340 GFLOP/s forward and
-   * 220-240 GFLOP/s backward for the paper encoder's 2304 x 64 heads. Short sequences stay batched,
-   * where the extra ops would cost more than the products.
-   */
-  static final long MATRIX_HEADS_MIN_SCORES = 1024L * 1024;
-
-  /** Attention of scaled qh [b, heads, nq, hd], kh, vh [b, heads, nk, hd] in one batched product. */
-  SDVariable batchedHeads(SDVariable qh, SDVariable kh, SDVariable vh, int b, int nq, int hd,
-      int heads, SDVariable mask) {
     SDVariable scores = sd.mmul(qh, kh, false, true, false);
     if (mask != null) {
       scores = scores.add(mask);
@@ -108,26 +89,62 @@ final class Layers {
     return sd.reshape(sd.permute(out, 0, 2, 1, 3), (long) b * nq, (long) heads * hd);
   }
 
-  /** The same without a mask, head by head in matrix products: [b * nq, heads * hd]. */
-  SDVariable matrixHeads(SDVariable qh, SDVariable kh, SDVariable vh, int b, int nq, int nk,
-      int hd, int heads) {
-    int pairs = b * heads;
-    SDVariable[] qs = sd.unstack(sd.reshape(qh, pairs, nq, hd), 0, pairs);
-    SDVariable[] ks = sd.unstack(sd.reshape(kh, pairs, nk, hd), 0, pairs);
-    SDVariable[] vs = sd.unstack(sd.reshape(vh, pairs, nk, hd), 0, pairs);
+  /**
+   * Unmasked self-attention of n tokens per crop on packed projections qkv [b * n, 3 * dim] (q, k
+   * and v side by side, as a qkv layer gives them): [b * n, dim]. Long sequences (n^2 of at least
+   * {@link #MATRIX_HEADS_MIN_SCORES}) take {@link #packedHeads}, short ones {@link #unpackedHeads}.
+   */
+  SDVariable selfAttention(SDVariable qkv, int b, int n, int dim, int heads) {
+    return (long) n * n >= MATRIX_HEADS_MIN_SCORES ? packedHeads(qkv, b, n, dim, heads)
+        : unpackedHeads(qkv, b, n, dim, heads);
+  }
+
+  /**
+   * Score-matrix size (queries x keys) from which self-attention runs as matrix products per
+   * crop and head. libnd4j's batched matmul reaches about 110 GFLOP/s here whatever the build;
+   * matrix products run oneDNN's kernel ({@link NativeHelpers}): 270-340 GFLOP/s forward and
+   * 220-240 GFLOP/s backward for the paper encoder's 2304 x 64 heads. Short sequences stay batched,
+   * where the extra ops would cost more than the products.
+   */
+  static final long MATRIX_HEADS_MIN_SCORES = 1024L * 1024;
+
+  /** {@link #selfAttention} through {@link #heads}: q, k and v sliced out, one batched product. */
+  SDVariable unpackedHeads(SDVariable qkv, int b, int n, int dim, int heads) {
+    SDVariable[] p = new SDVariable[3];
+    for (int j = 0; j < 3; j++) {
+      p[j] = sd.reshape(columns(qkv, 0, b * n, j * dim, dim), b, n, dim);
+    }
+    return heads(p[0], p[1], p[2], b, n, n, dim, heads, null);
+  }
+
+  /**
+   * {@link #selfAttention} head by head in matrix products: each crop's and head's q, k and v are
+   * column slices of qkv (one copy each; no reshapes, permutes or unstacking of whole
+   * projections). oneDNN's softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's
+   * 12-19 ms), so the scores are reshaped around it.
+   */
+  SDVariable packedHeads(SDVariable qkv, int b, int n, int dim, int heads) {
+    int hd = dim / heads;
     SDVariable[] crops = new SDVariable[b];
     for (int c = 0; c < b; c++) {
       SDVariable[] outs = new SDVariable[heads];
       for (int h = 0; h < heads; h++) {
-        int i = c * heads + h;
-        // oneDNN's softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's 12-19 ms)
-        SDVariable scores = sd.reshape(sd.mmul(qs[i], ks[i], false, true, false), 1, nq, nk);
-        outs[h] = sd.mmul(sd.reshape(sd.nn.softmax(scores, 2), nq, nk), vs[i]);
+        SDVariable q = columns(qkv, c * n, n, h * hd, hd).mul(Math.pow(hd, -0.5));
+        SDVariable k = columns(qkv, c * n, n, dim + h * hd, hd);
+        SDVariable v = columns(qkv, c * n, n, 2 * dim + h * hd, hd);
+        SDVariable scores = sd.reshape(sd.mmul(q, k, false, true, false), 1, n, n);
+        outs[h] = sd.mmul(sd.reshape(sd.nn.softmax(scores, 2), n, n), v);
       }
       crops[c] = sd.concat(1, outs);
     }
     return b == 1 ? crops[0] : sd.concat(0, crops);
   }
+
+  /** Rows {@code row .. row + rows - 1} and columns {@code col .. col + cols - 1} of matrix m. */
+  private SDVariable columns(SDVariable m, int row, int rows, int col, int cols) {
+    return sd.slice(m, new int[] {row, col}, new int[] {rows, cols});
+  }
+
 
   /**
    * 1x1 convolution of channels-last x [b, n, n, cin] to [b, cout, n, n] (weight YXIO

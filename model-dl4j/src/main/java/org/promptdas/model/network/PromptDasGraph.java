@@ -129,10 +129,7 @@ public final class PromptDasGraph {
     String pre = "image_encoder.blocks." + i + ".";
     SDVariable y = l.layerNorm(x, pre + "norm1", 1e-6);
     SDVariable qkv = l.linear(y, pre + "attn.qkv");
-    SDVariable q = sd.reshape(sd.slice(qkv, new int[] {0, 0}, new int[] {b * n, d}), b, n, d);
-    SDVariable k = sd.reshape(sd.slice(qkv, new int[] {0, d}, new int[] {b * n, d}), b, n, d);
-    SDVariable vv = sd.reshape(sd.slice(qkv, new int[] {0, 2 * d}, new int[] {b * n, d}), b, n, d);
-    x = x.add(l.linear(l.heads(q, k, vv, b, n, n, d, c.heads(), null), pre + "attn.proj"));
+    x = x.add(l.linear(l.selfAttention(qkv, b, n, d, c.heads()), pre + "attn.proj"));
     y = l.layerNorm(x, pre + "norm2", 1e-6);
     return x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1")), pre + "mlp.fc2"));
   }
