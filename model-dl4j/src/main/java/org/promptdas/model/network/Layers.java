@@ -112,14 +112,14 @@ final class Layers {
   SDVariable unpackedHeads(SDVariable qkv, int b, int n, int dim, int heads) {
     SDVariable[] p = new SDVariable[3];
     for (int j = 0; j < 3; j++) {
-      p[j] = sd.reshape(columns(qkv, 0, b * n, j * dim, dim), b, n, dim);
+      p[j] = sd.reshape(submatrix(qkv, 0, b * n, j * dim, dim), b, n, dim);
     }
     return heads(p[0], p[1], p[2], b, n, n, dim, heads, null);
   }
 
   /**
    * {@link #selfAttention} head by head in matrix products: each crop's and head's q, k and v are
-   * column slices of qkv (one copy each; no reshapes, permutes or unstacking of whole
+   * blocks of qkv's columns (one copy each; no reshapes, permutes or unstacking of whole
    * projections). oneDNN's softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's
    * 12-19 ms), so the scores are reshaped around it.
    */
@@ -129,9 +129,9 @@ final class Layers {
     for (int c = 0; c < b; c++) {
       SDVariable[] outs = new SDVariable[heads];
       for (int h = 0; h < heads; h++) {
-        SDVariable q = columns(qkv, c * n, n, h * hd, hd).mul(Math.pow(hd, -0.5));
-        SDVariable k = columns(qkv, c * n, n, dim + h * hd, hd);
-        SDVariable v = columns(qkv, c * n, n, 2 * dim + h * hd, hd);
+        SDVariable q = submatrix(qkv, c * n, n, h * hd, hd).mul(Math.pow(hd, -0.5));
+        SDVariable k = submatrix(qkv, c * n, n, dim + h * hd, hd);
+        SDVariable v = submatrix(qkv, c * n, n, 2 * dim + h * hd, hd);
         SDVariable scores = sd.reshape(sd.mmul(q, k, false, true, false), 1, n, n);
         outs[h] = sd.mmul(sd.reshape(sd.nn.softmax(scores, 2), n, n), v);
       }
@@ -141,10 +141,9 @@ final class Layers {
   }
 
   /** Rows {@code row .. row + rows - 1} and columns {@code col .. col + cols - 1} of matrix m. */
-  private SDVariable columns(SDVariable m, int row, int rows, int col, int cols) {
+  private SDVariable submatrix(SDVariable m, int row, int rows, int col, int cols) {
     return sd.slice(m, new int[] {row, col}, new int[] {rows, cols});
   }
-
 
   /**
    * 1x1 convolution of channels-last x [b, n, n, cin] to [b, cout, n, n] (weight YXIO
