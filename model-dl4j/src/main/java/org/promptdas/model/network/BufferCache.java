@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.nd4j.autodiff.samediff.internal.memory.AbstractMemoryMgr;
+import org.nd4j.common.util.ArrayUtil;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -62,12 +63,8 @@ final class BufferCache extends AbstractMemoryMgr {
     if (descriptor.isEmpty() || shape.length == 0) {
       return Nd4j.create(descriptor).detach();
     }
-    long length = 1;
-    for (long s : shape) {
-      length *= s;
-    }
     char order = descriptor.getOrder();
-    DataBuffer buffer = take(new Key(descriptor.dataType(), length));
+    DataBuffer buffer = take(new Key(descriptor.dataType(), ArrayUtil.prodLong(shape)));
     if (buffer == null) {
       return Nd4j.createUninitializedDetached(descriptor.dataType(), order, shape);
     }
