@@ -168,7 +168,7 @@ public final class BenchModel implements Callable<Integer> {
   /** A network to time: its name, configuration and whether its training steps recompute the encoder. */
   private record Network(String name, NetworkConfig config, boolean recompute) {}
 
-  private double timeTraining(Weights w, int b, boolean parts) {
+  private double timeTraining(Weights w, int b, boolean parts) throws IOException {
     NetworkConfig c = w.config();
     StudentGraph student = StudentGraph.build(w, b, 8, 0, parts);
     SameDiff sd = student.head();
@@ -190,29 +190,47 @@ public final class BenchModel implements Callable<Integer> {
 
   /**
    * Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs;
-   * prints every run's time, warm-up included, so the approach to steady state is visible.
+   * prints every run's time, warm-up included, so the approach to steady state is visible, and the
+   * resident memory after the first and the last timed run, so growth per run shows (run with many
+   * {@code --reps} to see whether memory stays flat).
    */
-  private double time(Runnable r) {
+  private double time(Runnable r) throws IOException {
     double[] all = new double[warmup + reps];
+    double firstRss = Double.NaN;
     for (int i = 0; i < all.length; i++) {
       long t0 = System.nanoTime();
       r.run();
       all[i] = (System.nanoTime() - t0) / 1e9;
       System.gc();
+      if (i == warmup) {
+        firstRss = statusGb("VmRSS:");
+      }
     }
     StringBuilder runs = new StringBuilder("  runs (s):");
     for (int i = 0; i < all.length; i++) {
       runs.append(String.format(Locale.ROOT, i == warmup ? " | %.2f" : " %.2f", all[i]));
     }
     System.out.println(runs);
+    double lastRss = statusGb("VmRSS:");
+    System.out.printf(Locale.ROOT, "  resident after timed run 1: %.3f GB, after run %d: %.3f GB (%+.1f MB per run)%n",
+        firstRss, reps, lastRss, reps > 1 ? (lastRss - firstRss) * 1024 / (reps - 1) : 0.0);
     double[] t = Arrays.copyOfRange(all, warmup, all.length);
     Arrays.sort(t);
     return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
   }
 
   private static double peakRssGb() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmHWM:")) {
+    return statusGb("VmHWM:");
+  }
+
+  /** A memory field of {@code /proc/self/status} (kB there) in GB (GiB), NaN where there is none. */
+  private static double statusGb(String field) throws IOException {
+    Path status = Path.of("/proc/self/status");
+    if (!Files.exists(status)) {
+      return Double.NaN;
+    }
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith(field)) {
         return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
       }
     }
