@@ -15,6 +15,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.core.PromptDasException;
 import org.promptdas.model.network.Flops;
 import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.NetworkConfig;
@@ -73,6 +74,10 @@ public final class BenchModel implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     // every network and setting read first, so a bad one fails before any timing
+    if (reps < 1 || warmup < 0) {
+      throw new PromptDasException.BadInput("--reps must be at least 1 and --warmup at least 0, got "
+          + reps + " and " + warmup);
+    }
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
