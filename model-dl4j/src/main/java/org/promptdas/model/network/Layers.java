@@ -29,7 +29,7 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    Moments m = moments(x, eps, 1);
+    Moments m = moments(x, eps, null, 1);
     SDVariable normalised = scaled(m.centred(), m.invStd());
     return scaled(normalised, vars.get(name + ".weight")).add(vars.get(name + ".bias"));
   }
@@ -37,8 +37,11 @@ final class Layers {
   /** x minus its mean over {@code axes}, and 1 / sqrt(population variance + eps) over the same axes. */
   private record Moments(SDVariable centred, SDVariable invStd) {}
 
-  private Moments moments(SDVariable x, double eps, int... axes) {
-    SDVariable centred = x.sub(sd.mean(x, true, axes));
+  /** The moments of x over {@code axes}; a known {@code meanShape} is recorded ({@link BroadcastGradients}). */
+  private Moments moments(SDVariable x, double eps, long[] meanShape, int... axes) {
+    SDVariable mean = sd.mean(x, true, axes);
+    SDVariable centred = meanShape == null ? x.sub(mean)
+        : BroadcastGradients.sub(sd, x, meanShape.length, mean, meanShape);
     SDVariable var = sd.mean(squared(centred), true, axes);
     return new Moments(centred, sd.math.rsqrt(var.add(eps)));
   }
@@ -51,6 +54,11 @@ final class Layers {
    */
   private SDVariable scaled(SDVariable x, SDVariable s) {
     return x.mul(sd.zerosLike(x).add(s));
+  }
+
+  /** {@link #scaled(SDVariable, SDVariable)} for x of rank {@code rank} and s of a known shape, recorded. */
+  private SDVariable scaled(SDVariable x, int rank, SDVariable s, long... sShape) {
+    return x.mul(BroadcastGradients.add(sd, sd.zerosLike(x), rank, s, sShape));
   }
 
   /**
@@ -153,7 +161,8 @@ final class Layers {
    */
   SDVariable conv1x1(SDVariable x, String name, int b, int cin, int cout, int n) {
     SDVariable w = sd.reshape(vars.get(name + ".weight"), cin, cout);
-    SDVariable y = sd.mmul(sd.reshape(x, (long) b * n * n, cin), w).add(vars.get(name + ".bias"));
+    SDVariable bias = vars.get(name + ".bias");
+    SDVariable y = BroadcastGradients.add(sd, sd.mmul(sd.reshape(x, (long) b * n * n, cin), w), 2, bias, cout);
     return cout == 1 ? sd.reshape(y, b, 1, n, n) : sd.permute(sd.reshape(y, b, n, n, cout), 0, 3, 1, 2);
   }
 
@@ -197,9 +206,10 @@ final class Layers {
    */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
     int cg = c / groups;
-    Moments m = moments(sd.reshape(x, b, (long) n * n, groups, cg), eps, 1, 3);
+    Moments m = moments(sd.reshape(x, b, (long) n * n, groups, cg), eps, new long[] {b, 1, groups, 1}, 1, 3);
     SDVariable scale = m.invStd().mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
-    SDVariable y = scaled(m.centred(), scale).add(sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg));
+    SDVariable y = BroadcastGradients.add(sd, scaled(m.centred(), 4, scale, b, 1, groups, cg), 4,
+        sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg), 1, 1, groups, cg);
     return sd.reshape(y, b, n, n, c);
   }
 
