@@ -1,0 +1,70 @@
+package org.promptdas.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.model.network.BackwardRewrites;
+import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.Gradients;
+
+/**
+ * The whole tiny network's gradients through {@link BackwardRewrites} equal those of SameDiff's
+ * own backward graph in double precision, at batch 1, where every rewrite applies (the
+ * convolutions, the ReLUs, and all of the detection head's broadcast additions and
+ * subtractions: at larger batches the group norms' per-crop statistics keep libnd4j's ops).
+ */
+class BackwardRewritesNetworkTest {
+  @Test
+  void rewrittenGradientsEqualSameDiffsOwn() {
+    Map<String, INDArray> own = gradients(true);
+    Map<String, INDArray> ref = gradients(false);
+    // the attention key biases' gradients are zero up to rounding (softmax ignores a constant per
+    // query), so errors are relative to at least a millionth of the largest gradient
+    double floor = 1e-6 * ref.values().stream().mapToDouble(g -> g.norm2Number().doubleValue()).max().orElseThrow();
+    List<String> bad = new ArrayList<>();
+    for (Map.Entry<String, INDArray> e : ref.entrySet()) {
+      INDArray got = own.get(e.getKey());
+      double norm = e.getValue().norm2Number().doubleValue();
+      double err = got.sub(e.getValue()).norm2Number().doubleValue() / Math.max(norm, floor);
+      if (!(err < 1e-10)) {
+        bad.add(e.getKey() + ": relative L2 " + err);
+      }
+    }
+    assertTrue(bad.isEmpty(), String.join("\n", bad));
+  }
+
+  private static Map<String, INDArray> gradients(boolean rewrite) {
+    NetworkConfig cfg = new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2);
+    int slots = 4;
+    int extras = 2;
+    SameDiff sd = PromptDasGraph.build(Weights.initialise(cfg, 11), 1, slots, extras, DataType.DOUBLE);
+    Nd4j.getRandom().setSeed(5);
+    SDVariable loss = sd.sum(sd.getVariable(PromptDasGraph.SEG_LOGITS)
+            .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 16, 16))))
+        .add(sd.sum(sd.getVariable(PromptDasGraph.DET)
+            .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 1, 32, 32)))))
+        .add(sd.sum(sd.getVariable(PromptDasGraph.CONTRAST)
+            .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 1 + slots + extras, 32)))));
+    sd.setLossVariables(loss.name());
+    sd.createGradFunction();
+    if (rewrite) {
+      // two group norms' mean, scale and shift, the last layer's bias, then convolutions and ReLUs
+      int rewritten = BackwardRewrites.apply(sd.getFunction(SessionArrays.GRAD_FUNCTION));
+      assertTrue(rewritten >= 7, rewritten + " ops rewritten");
+    }
+    Map<String, INDArray> ph = RandomInputs.of(1, 32, slots, extras, new int[] {3}, 32, DataType.DOUBLE);
+    List<String> names = new ArrayList<>(Gradients.trainables(sd).keySet());
+    return new SessionArrays().gradientsAndOutputs(sd, ph, List.of(loss.name()), names).getGradients();
+  }
+}
