@@ -127,11 +127,12 @@ public final class PromptDasGraph {
     int n = c.grid() * c.grid();
     int d = c.embedDim();
     String pre = "image_encoder.blocks." + i + ".";
+    long rows = (long) b * n;
     SDVariable y = l.layerNorm(x, pre + "norm1", 1e-6);
-    SDVariable qkv = l.linear(y, pre + "attn.qkv");
-    x = x.add(l.linear(l.selfAttention(qkv, b, n, d, c.heads()), pre + "attn.proj"));
+    SDVariable qkv = l.linear(y, pre + "attn.qkv", rows);
+    x = x.add(l.linear(l.selfAttention(qkv, b, n, d, c.heads()), pre + "attn.proj", rows));
     y = l.layerNorm(x, pre + "norm2", 1e-6);
-    return x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1")), pre + "mlp.fc2"));
+    return x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1", rows)), pre + "mlp.fc2", rows));
   }
 
   /** The final encoder norm, prompt encoder, two-way decoder and heads on the encoder's tokens x. */
