@@ -34,10 +34,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  * Operations are found by a recorded shape of y ({@link #add}, {@link #sub}); others, and y
  * without leading ones (a group mean over a batch of several crops), keep libnd4j's op. {@link
- * Layers} records only the detection head's full-resolution ones: the replacement adds five or
- * six ops of about 0.3 ms fixed cost each in a SameDiff run, more than libnd4j's reduction takes
- * on the encoder's [2304, 384] (1.4 ms). Gradients equal its
- * gradients up to rounding ({@code BroadcastGradientsTest}). Not thread-safe.
+ * Layers} records only large ones (the detection head's group norms and last layer, linear layers
+ * from {@link Layers#BIAS_REWRITE_MIN} output elements): the replacement adds five or six ops of
+ * about 0.3 ms fixed cost each in a SameDiff run, more than libnd4j's reduction takes on the
+ * encoder's [2304, 384] (1.4 ms). Gradients equal libnd4j's up to rounding ({@code
+ * BroadcastGradientsTest}, {@code BackwardRewritesNetworkTest}). Not thread-safe.
  */
 final class BroadcastGradients {
   private static final String SHAPE_SUFFIX = "/broadcast_shape";
