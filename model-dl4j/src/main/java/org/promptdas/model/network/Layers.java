@@ -24,13 +24,13 @@ final class Layers {
 
   /** x [rows, in] -> [rows, out] with the PyTorch Linear {@code name} ([out, in] weight). */
   SDVariable linear(SDVariable x, String name) {
-    return sd.mmul(x, vars.get(name + ".weight"), false, true, false).add(vars.get(name + ".bias"));
+    return linear(x, name, 0);
   }
 
   /**
-   * {@link #linear(SDVariable, String)} of x with {@code rows} rows; when the output has at least
-   * {@link #BIAS_REWRITE_MIN} elements, the bias's gradient is summed as a product ({@link
-   * BroadcastGradients}).
+   * {@link #linear(SDVariable, String)} of x with {@code rows} rows (0 where unknown); when the
+   * output has at least {@link #BIAS_REWRITE_MIN} elements, the bias's gradient is summed as a
+   * product ({@link BroadcastGradients}).
    */
   SDVariable linear(SDVariable x, String name, long rows) {
     SDVariable bias = vars.get(name + ".bias");
