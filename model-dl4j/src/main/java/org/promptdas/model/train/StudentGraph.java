@@ -97,6 +97,13 @@ public final class StudentGraph {
     return head;
   }
 
+  /** Every graph of the student: the blocks' (none without recomputation), then the head. */
+  public List<SameDiff> graphs() {
+    List<SameDiff> all = new ArrayList<>(blocks);
+    all.add(head);
+    return all;
+  }
+
   /** Builds every backward graph; call once, after the loss is attached to {@link #head()}. */
   public void prepare() {
     blocks.forEach(Gradients::prepare);

@@ -19,6 +19,7 @@ import org.promptdas.core.PromptDasException;
 import org.promptdas.model.network.Flops;
 import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.OpTimes;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
@@ -71,12 +72,17 @@ public final class BenchModel implements Callable<Integer> {
       + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more (the paper network).")
   String recompute = "auto";
 
+  @Option(names = "--op-times", description = "Also print the N op types that take the most time "
+      + "per timed run (forward and backward ops, from a SameDiff listener) and the AdamW update's "
+      + "time (default 0: off).")
+  int opTimes;
+
   @Override
   public Integer call() throws IOException {
     // every network and setting read first, so a bad one fails before any timing
-    if (reps < 1 || warmup < 0) {
-      throw new PromptDasException.BadInput("--reps must be at least 1 and --warmup at least 0, got "
-          + reps + " and " + warmup);
+    if (reps < 1 || warmup < 0 || opTimes < 0) {
+      throw new PromptDasException.BadInput("--reps must be at least 1, --warmup and --op-times at "
+          + "least 0, got " + reps + ", " + warmup + " and " + opTimes);
     }
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
@@ -96,7 +102,8 @@ public final class BenchModel implements Callable<Integer> {
         // each stage its own array cache, as a model and a trainer have: the forward pass's cached
         // arrays are garbage (and freed) before the training steps are timed
         SessionArrays arrays = new SessionArrays();
-        double fwd = time(() -> forwardOnce(arrays, w, b));
+        OpTimes fwdTimes = new OpTimes();
+        double fwd = time(() -> forwardOnce(arrays, w, b, fwdTimes), fwdTimes);
         forwardGraph = null;
         double fwdRatio = fwd / (fwdFlops / 1e9 / gflops);
         System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f), %.2f windows/s, "
@@ -157,10 +164,13 @@ public final class BenchModel implements Callable<Integer> {
   private SameDiff forwardGraph;
   private int forwardBatch = -1;
 
-  private void forwardOnce(SessionArrays arrays, Weights w, int b) {
+  private void forwardOnce(SessionArrays arrays, Weights w, int b, OpTimes times) {
     if (forwardGraph == null || forwardBatch != b) {
       forwardGraph = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
       forwardBatch = b;
+      if (opTimes > 0) {
+        times.attach(forwardGraph);
+      }
     }
     Map<String, INDArray> in = inputs(w.config(), b);
     if (sessionPerGraph) {
@@ -184,25 +194,42 @@ public final class BenchModel implements Callable<Integer> {
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
     sd.setLossVariables(loss.name());
     student.prepare();
+    OpTimes times = new OpTimes();
+    if (opTimes > 0) {
+      student.graphs().forEach(times::attach);
+    }
     Map<String, INDArray> params = student.trainables();
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);
     SessionArrays arrays = new SessionArrays();
-    return time(() -> opt.update(params, sessionPerGraph && !parts ? sd.calculateGradients(ph, names)
-        : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients(), 1e-5));
+    return time(() -> {
+      Map<String, INDArray> grads = sessionPerGraph && !parts ? sd.calculateGradients(ph, names)
+          : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients();
+      long t0 = System.nanoTime();
+      opt.update(params, grads, 1e-5);
+      updateNanos += System.nanoTime() - t0;
+    }, times);
   }
+
+  /** Nanoseconds spent in AdamW updates since the last warm-up ended. */
+  private long updateNanos;
 
   /**
    * Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs;
    * prints every run's time, warm-up included, so the approach to steady state is visible, and the
    * resident memory after the first and the last timed run, so growth per run shows (run with many
-   * {@code --reps} to see whether memory stays flat).
+   * {@code --reps} to see whether memory stays flat), and with {@code --op-times} where the timed
+   * runs' time went.
    */
-  private double time(Runnable r) throws IOException {
+  private double time(Runnable r, OpTimes times) throws IOException {
     double[] all = new double[warmup + reps];
     double firstRss = Double.NaN;
     for (int i = 0; i < all.length; i++) {
+      if (i == warmup) {
+        times.reset();
+        updateNanos = 0;
+      }
       long t0 = System.nanoTime();
       r.run();
       all[i] = (System.nanoTime() - t0) / 1e9;
@@ -220,6 +247,13 @@ public final class BenchModel implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "  resident after timed run 1: %.3f GB, after run %d: %.3f GB (%+.1f MB per run)%n",
         firstRss, reps, lastRss, reps > 1 ? (lastRss - firstRss) * 1024 / (reps - 1) : 0.0);
     double[] t = Arrays.copyOfRange(all, warmup, all.length);
+    if (opTimes > 0) {
+      String update = updateNanos == 0 ? ""
+          : String.format(Locale.ROOT, ", %.3f s in AdamW updates", updateNanos / 1e9 / reps);
+      System.out.printf(Locale.ROOT, "  per timed run: %.3f s in ops%s, of %.3f s (mean); top ops:%n",
+          times.seconds() / reps, update, Arrays.stream(t).sum() / reps);
+      System.out.print(times.table(opTimes, reps));
+    }
     Arrays.sort(t);
     return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
   }

@@ -1,0 +1,108 @@
+package org.promptdas.model.network;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.nd4j.autodiff.listeners.At;
+import org.nd4j.autodiff.listeners.BaseListener;
+import org.nd4j.autodiff.listeners.Operation;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+/**
+ * Where a graph's time goes: wall time and call count per op type (libnd4j's op name, e.g.
+ * {@code matmul}, {@code add_bp}), summed over every graph it is {@linkplain #attach attached} to.
+ * Backward graphs are included: {@link SessionArrays} runs them with their forward graph's
+ * listeners. The time of an op runs from SameDiff's call before its execution to the call after,
+ * so it covers the kernel and the op's own bookkeeping, not the session's work between ops;
+ * compare {@link #seconds()} with the run's wall time to see that share. Not thread-safe: one
+ * graph runs at a time.
+ *
+ * <pre>{@code
+ * OpTimes times = new OpTimes();
+ * times.attach(sd);
+ * arrays.output(sd, inputs, "seg_logits");
+ * System.out.print(times.table(10, 1));
+ * }</pre>
+ */
+public final class OpTimes extends BaseListener {
+  /** One op type's total: its name, the number of calls and the seconds they took. */
+  public record Entry(String op, long calls, double seconds) {}
+
+  private final Map<String, long[]> totals = new HashMap<>();
+  private long started;
+
+  /** Adds this listener to {@code sd}; returns {@code sd}. */
+  public SameDiff attach(SameDiff sd) {
+    sd.addListeners(this);
+    return sd;
+  }
+
+  /** Forgets every time recorded so far (e.g. after warm-up runs). */
+  public void reset() {
+    totals.clear();
+  }
+
+  /** Seconds of op time recorded since the last {@link #reset}. */
+  public double seconds() {
+    return totals.values().stream().mapToLong(t -> t[1]).sum() / 1e9;
+  }
+
+  /** The op types by time, longest first. */
+  public List<Entry> entries() {
+    List<Entry> out = new ArrayList<>();
+    totals.forEach((op, t) -> out.add(new Entry(op, t[0], t[1] / 1e9)));
+    out.sort(Comparator.comparingDouble(Entry::seconds).reversed().thenComparing(Entry::op));
+    return out;
+  }
+
+  /**
+   * The {@code top} op types by time as text lines, each total divided by {@code runs} (so per run
+   * when the times cover that many runs), and a last line for all the others.
+   */
+  public String table(int top, int runs) {
+    StringBuilder sb = new StringBuilder();
+    List<Entry> all = entries();
+    double rest = 0;
+    long restCalls = 0;
+    for (int i = 0; i < all.size(); i++) {
+      Entry e = all.get(i);
+      if (i < top) {
+        sb.append(String.format(Locale.ROOT, "    %-24s %8.3f s %7d calls%n", e.op(),
+            e.seconds() / runs, e.calls() / runs));
+      } else {
+        rest += e.seconds();
+        restCalls += e.calls();
+      }
+    }
+    if (all.size() > top) {
+      sb.append(String.format(Locale.ROOT, "    %-24s %8.3f s %7d calls%n",
+          "(" + (all.size() - top) + " other ops)", rest / runs, restCalls / runs));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public boolean isActive(Operation operation) {
+    return true;
+  }
+
+  @Override
+  public void preOpExecution(SameDiff sd, At at, SameDiffOp op, OpContext ctx) {
+    started = System.nanoTime();
+  }
+
+  @Override
+  public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext ctx,
+      INDArray[] outputs) {
+    long[] t = totals.computeIfAbsent(op.getOp().opName(), k -> new long[2]);
+    t[0]++;
+    t[1] += System.nanoTime() - started;
+  }
+}
