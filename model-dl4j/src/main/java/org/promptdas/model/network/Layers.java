@@ -147,11 +147,13 @@ final class Layers {
   /**
    * {@link #selfAttention} head by head in matrix products: each crop's and head's q, k and v are
    * blocks of qkv's columns (one copy each; no reshapes, permutes or unstacking of whole
-   * projections). oneDNN's softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's
-   * 12-19 ms), so the scores are reshaped around it.
+   * projections; their gradients are joined by one concat, {@link SliceGradients}). oneDNN's
+   * softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's 12-19 ms), so the scores are
+   * reshaped around it.
    */
   SDVariable packedHeads(SDVariable qkv, int b, int n, int dim, int heads) {
     int hd = dim / heads;
+    SliceGradients.tiled(sd, qkv, (long) b * n, 3L * dim);
     SDVariable[] crops = new SDVariable[b];
     for (int c = 0; c < b; c++) {
       SDVariable[] outs = new SDVariable[heads];

@@ -1,45 +1,70 @@
 package org.promptdas.model.network;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.shape.bp.SliceBp;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The two ways {@link Layers} runs self-attention give the same values and gradients. */
+/**
+ * The two ways {@link Layers} runs self-attention give the same values and gradients, the packed
+ * one also with its backward graph rewritten ({@link SliceGradients}: one crop tiles qkv by
+ * columns, two crops by rows and columns).
+ */
 class LayersTest {
-  @Test
-  void headByHeadAttentionOnPackedProjectionsEqualsTheBatchedProduct() {
-    int b = 2;
+  private enum Path { BATCHED, PACKED, PACKED_REWRITTEN }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void headByHeadAttentionOnPackedProjectionsEqualsTheBatchedProduct(int b) {
     int heads = 3;
     int n = 20;
     int hd = 4;
-    Map<String, INDArray> packed = run(true, b, heads, n, hd);
-    Map<String, INDArray> batched = run(false, b, heads, n, hd);
-    for (String name : List.of("out", "qkv")) {
-      INDArray want = batched.get(name);
-      double err = packed.get(name).sub(want).norm2Number().doubleValue()
-          / want.norm2Number().doubleValue();
-      assertEquals(0, err, 1e-12, name + " differs (relative L2)");
+    Map<String, INDArray> batched = run(Path.BATCHED, b, heads, n, hd);
+    for (Path p : List.of(Path.PACKED, Path.PACKED_REWRITTEN)) {
+      Map<String, INDArray> packed = run(p, b, heads, n, hd);
+      for (String name : List.of("out", "qkv")) {
+        INDArray want = batched.get(name);
+        double err = packed.get(name).sub(want).norm2Number().doubleValue()
+            / want.norm2Number().doubleValue();
+        assertEquals(0, err, 1e-12, p + ": " + name + " differs (relative L2)");
+      }
     }
   }
 
   /** Output and the gradient of sum(out * r) for fixed random inputs, in double precision. */
-  private static Map<String, INDArray> run(boolean packed, int b, int heads, int n, int hd) {
+  private static Map<String, INDArray> run(Path path, int b, int heads, int n, int hd) {
     Nd4j.getRandom().setSeed(5);
     int dim = heads * hd;
     SameDiff sd = SameDiff.create();
     SDVariable qkv = sd.var("qkv", Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim));
     INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * n, dim);
     Layers l = new Layers(sd, null);
-    SDVariable out = packed ? l.packedHeads(qkv, b, n, dim, heads) : l.unpackedHeads(qkv, b, n, dim, heads);
-    sd.setLossVariables(sd.sum(out.mul(sd.constant(r))).name());
-    Map<String, INDArray> got = sd.calculateGradients(Map.of(), "qkv");
+    SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, n, dim, heads)
+        : l.packedHeads(qkv, b, n, dim, heads);
+    SDVariable loss = sd.sum(out.mul(sd.constant(r)));
+    sd.setLossVariables(loss.name());
+    if (path != Path.PACKED_REWRITTEN) {
+      Map<String, INDArray> got = sd.calculateGradients(Map.of(), "qkv");
+      got.put("out", out.eval());
+      return got;
+    }
+    sd.createGradFunction();
+    SameDiff grad = sd.getFunction(SessionArrays.GRAD_FUNCTION);
+    assertEquals(1, SliceGradients.rewrite(grad), "qkv's slices are one tiling");
+    assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof SliceBp),
+        "no slice_bp left");
+    Map<String, INDArray> got = new HashMap<>(new SessionArrays()
+        .gradientsAndOutputs(sd, Map.of(), List.of(out.name()), List.of("qkv")).getGradients());
     got.put("out", out.eval());
     return got;
   }
