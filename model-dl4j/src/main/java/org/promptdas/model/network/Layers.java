@@ -48,7 +48,7 @@ final class Layers {
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
-    Moments m = moments(x, eps, null, 1);
+    Moments m = moments(x, eps, 1);
     SDVariable normalised = scaled(m.centred(), m.invStd());
     return scaled(normalised, vars.get(name + ".weight")).add(vars.get(name + ".bias"));
   }
@@ -56,11 +56,10 @@ final class Layers {
   /** x minus its mean over {@code axes}, and 1 / sqrt(population variance + eps) over the same axes. */
   private record Moments(SDVariable centred, SDVariable invStd) {}
 
-  /** The moments of x over {@code axes}; a known {@code meanShape} is recorded ({@link BroadcastGradients}). */
-  private Moments moments(SDVariable x, double eps, long[] meanShape, int... axes) {
+  /** The moments of x over {@code axes}. */
+  private Moments moments(SDVariable x, double eps, int... axes) {
     SDVariable mean = sd.mean(x, true, axes);
-    SDVariable centred = meanShape == null ? x.sub(mean)
-        : BroadcastGradients.sub(sd, x, meanShape.length, mean, meanShape);
+    SDVariable centred = x.sub(mean);
     SDVariable var = sd.mean(squared(centred), true, axes);
     return new Moments(centred, sd.math.rsqrt(var.add(eps)));
   }
@@ -221,17 +220,31 @@ final class Layers {
   }
 
   /**
-   * GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine;
-   * the per-group 1 / std and the channel weight are multiplied first, so the full-size array
-   * takes one product.
+   * GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine,
+   * without reshaping x: per-channel sums over the pixels ({@link PixelSums}) turn into each
+   * channel's group mean by a [c, c] product that averages the group's channels. The per-group
+   * 1 / std and the channel weight are multiplied first, so the full-size array takes one product.
    */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
+    SDVariable mean = sd.reshape(groupMeans(x, b, c, n, groups), b, 1, 1, c);
+    SDVariable centred = BroadcastGradients.sub(sd, x, 4, mean, b, 1, 1, c);
+    SDVariable var = groupMeans(squared(centred), b, c, n, groups);
+    SDVariable scale = sd.reshape(sd.math.rsqrt(var.add(eps)).mul(vars.get(name + ".weight")), b, 1, 1, c);
+    return BroadcastGradients.add(sd, scaled(centred, 4, scale, b, 1, 1, c), 4,
+        sd.reshape(vars.get(name + ".bias"), 1, 1, 1, c), 1, 1, 1, c);
+  }
+
+  /** Each channel's group mean of channels-last x [b, n, n, c]: [b, c]. */
+  private SDVariable groupMeans(SDVariable x, int b, int c, int n, int groups) {
     int cg = c / groups;
-    Moments m = moments(sd.reshape(x, b, (long) n * n, groups, cg), eps, new long[] {b, 1, groups, 1}, 1, 3);
-    SDVariable scale = m.invStd().mul(sd.reshape(vars.get(name + ".weight"), 1, 1, groups, cg));
-    SDVariable y = BroadcastGradients.add(sd, scaled(m.centred(), 4, scale, b, 1, groups, cg), 4,
-        sd.reshape(vars.get(name + ".bias"), 1, 1, groups, cg), 1, 1, groups, cg);
-    return sd.reshape(y, b, n, n, c);
+    double[][] average = new double[c][c];
+    for (int i = 0; i < c; i++) {
+      for (int j = 0; j < c; j++) {
+        average[i][j] = i / cg == j / cg ? 1.0 / ((double) n * n * cg) : 0;
+      }
+    }
+    return sd.mmul(PixelSums.of(sd, x, b, n, c),
+        vars.constant("group_norm.average." + n + "." + c + "." + groups, average, false));
   }
 
   /**
