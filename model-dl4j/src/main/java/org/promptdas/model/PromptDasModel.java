@@ -116,7 +116,7 @@ public final class PromptDasModel {
     String key = b + "/" + slots + "/" + extras;
     SameDiff sd = graphs.get(key);
     if (sd == null) {
-      sd = PromptDasGraph.build(weights, b, slots, extras, type);
+      sd = PromptDasGraph.buildInference(weights, b, slots, extras, type);
       graphs.put(key, sd);
       if (graphs.size() > MAX_GRAPHS) {
         graphs.remove(graphs.keySet().iterator().next());

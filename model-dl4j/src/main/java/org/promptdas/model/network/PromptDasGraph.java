@@ -48,11 +48,28 @@ public final class PromptDasGraph {
 
   private PromptDasGraph() {}
 
-  /** A new graph with variables initialised from {@code w}, computing in {@code type}. */
+  /**
+   * A new graph with variables initialised from {@code w}, computing in {@code type}, made of ops
+   * that SameDiff M2.1 can differentiate (for training; {@link #buildInference} for predictions).
+   */
   public static SameDiff build(Weights w, int batch, int prompts, int extras, DataType type) {
+    return build(w, batch, prompts, extras, type, true);
+  }
+
+  /**
+   * {@link #build}'s network for forward passes only (predictions, the mean teacher): the same
+   * outputs up to rounding, with faster ops that have no gradient in SameDiff M2.1 (libnd4j's
+   * bilinear resize for the x2 upsamplings, {@link Layers#upsample2x}).
+   */
+  public static SameDiff buildInference(Weights w, int batch, int prompts, int extras, DataType type) {
+    return build(w, batch, prompts, extras, type, false);
+  }
+
+  private static SameDiff build(Weights w, int batch, int prompts, int extras, DataType type,
+      boolean differentiable) {
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
-    Layers l = new Layers(sd, v);
+    Layers l = new Layers(sd, v, differentiable);
     SDVariable x = embed(sd, v, w.config(), batch, type);
     for (int i = 0; i < w.config().depth(); i++) {
       x = block(sd, l, w.config(), x, i, batch);
@@ -74,7 +91,7 @@ public final class PromptDasGraph {
     Variables v = new Variables(sd, w, type);
     long rows = (long) batch * c.grid() * c.grid();
     SDVariable x = i == 0 ? embed(sd, v, c, batch, type) : tokens(sd, rows, c.embedDim(), type);
-    SDVariable out = block(sd, new Layers(sd, v), c, x, i, batch);
+    SDVariable out = block(sd, new Layers(sd, v, true), c, x, i, batch);
     sd.updateVariableNameAndReference(out, ENCODED);
     sd.sum(PROJECTED, out.mul(sd.placeHolder(TOKENS_GRAD, type, rows, c.embedDim())));
     sd.setLossVariables(PROJECTED);
@@ -90,7 +107,7 @@ public final class PromptDasGraph {
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
     SDVariable x = tokens(sd, (long) batch * c.grid() * c.grid(), c.embedDim(), type);
-    decode(sd, v, new Layers(sd, v), c, x, batch, prompts, extras, type);
+    decode(sd, v, new Layers(sd, v, true), c, x, batch, prompts, extras, type);
     return NativeHelpers.apply(sd);
   }
 

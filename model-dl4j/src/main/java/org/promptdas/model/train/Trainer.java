@@ -85,7 +85,7 @@ public final class Trainer {
     student.prepare();
     params.putAll(student.trainables());
     this.teacher = cfg.hasTeacher()
-        ? PromptDasGraph.build(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
+        ? PromptDasGraph.buildInference(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
     this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay());
   }
 

@@ -48,7 +48,7 @@ class LayersTest {
     SameDiff sd = SameDiff.create();
     SDVariable qkv = sd.var("qkv", Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim));
     INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * n, dim);
-    Layers l = new Layers(sd, null);
+    Layers l = new Layers(sd, null, true);
     SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, n, dim, heads)
         : l.packedHeads(qkv, b, n, dim, heads);
     SDVariable loss = sd.sum(out.mul(sd.constant(r)));

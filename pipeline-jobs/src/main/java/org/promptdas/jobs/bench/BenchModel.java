@@ -166,7 +166,7 @@ public final class BenchModel implements Callable<Integer> {
 
   private void forwardOnce(SessionArrays arrays, Weights w, int b, OpTimes times) {
     if (forwardGraph == null || forwardBatch != b) {
-      forwardGraph = PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT);
+      forwardGraph = PromptDasGraph.buildInference(w, b, 8, 0, DataType.FLOAT);
       forwardBatch = b;
       if (opTimes > 0) {
         times.attach(forwardGraph);
