@@ -29,6 +29,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code maxBytes}, the least recently released ones are closed. Empty and rank-0 arrays are
  * never kept.
  *
+ * <p>Arrays that share a buffer without being flagged as views (SameDiff M2.1's {@code CreateView}
+ * output covering its whole input, {@link SharedViews}) are announced by {@link #share}; such a
+ * buffer is kept only when the last of its arrays is released.
+ *
  * <p>Not thread-safe, like SameDiff's own managers: one session at a time.
  */
 final class BufferCache extends AbstractMemoryMgr {
@@ -38,6 +42,8 @@ final class BufferCache extends AbstractMemoryMgr {
   private final Set<Slot> byAge = new LinkedHashSet<>();
   /** Kept buffers by identity: {@code DataBuffer.equals} compares contents. */
   private final Map<DataBuffer, Slot> kept = new IdentityHashMap<>();
+  /** Buffers with arrays still to be released besides the one released last: how many. */
+  private final Map<DataBuffer, Integer> sharers = new IdentityHashMap<>();
   private long keptBytes;
 
   BufferCache(long maxBytes) {
@@ -71,9 +77,23 @@ final class BufferCache extends AbstractMemoryMgr {
     return Nd4j.create(buffer, shape, Nd4j.getStrides(shape, order), 0, order);
   }
 
+  /** Records that {@code view} shares its buffer with an array this session also releases. */
+  void share(INDArray view) {
+    sharers.merge(view.data(), 1, Integer::sum);
+  }
+
   @Override
   public void release(INDArray array) {
     DataBuffer buffer = array.data();
+    Integer others = buffer == null ? null : sharers.get(buffer);
+    if (others != null) {
+      if (others == 1) {
+        sharers.remove(buffer);
+      } else {
+        sharers.put(buffer, others - 1);
+      }
+      return;
+    }
     if (buffer == null || array.isEmpty() || array.rank() == 0 || array.isView()
         || array.length() != buffer.length() || buffer.wasClosed()
         || Nd4j.getExecutioner().useCount(buffer) > 1) {
@@ -105,6 +125,7 @@ final class BufferCache extends AbstractMemoryMgr {
 
   @Override
   public void close() {
+    sharers.clear();
     byAge.forEach(s -> s.buffer.close());
     byAge.clear();
     free.clear();

@@ -154,7 +154,7 @@ final class Layers {
    * blocks of qkv's columns (one copy each; no reshapes, permutes or unstacking of whole
    * projections; their gradients are joined by one concat, {@link SliceGradients}). oneDNN's
    * softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's 12-19 ms), so the scores are
-   * reshaped around it.
+   * reshaped around it: copies in differentiable graphs, views ({@link SharedViews}) in others.
    */
   SDVariable packedHeads(SDVariable qkv, int b, int n, int dim, int heads) {
     int hd = dim / heads;
@@ -166,8 +166,11 @@ final class Layers {
         SDVariable q = submatrix(qkv, c * n, n, h * hd, hd).mul(Math.pow(hd, -0.5));
         SDVariable k = submatrix(qkv, c * n, n, dim + h * hd, hd);
         SDVariable v = submatrix(qkv, c * n, n, 2 * dim + h * hd, hd);
-        SDVariable scores = sd.reshape(sd.mmul(q, k, false, true, false), 1, n, n);
-        outs[h] = sd.mmul(sd.reshape(sd.nn.softmax(scores, 2), n, n), v);
+        SDVariable scores = sd.mmul(q, k, false, true, false);
+        scores = differentiable ? sd.reshape(scores, 1, n, n) : SharedViews.leadingOne(sd, scores);
+        SDVariable weights = sd.nn.softmax(scores, 2);
+        weights = differentiable ? sd.reshape(weights, n, n) : SharedViews.dropLeadingOne(sd, weights);
+        outs[h] = sd.mmul(weights, v);
       }
       crops[c] = sd.concat(1, outs);
     }

@@ -59,7 +59,10 @@ public final class PromptDasGraph {
   /**
    * {@link #build}'s network for forward passes only (predictions, the mean teacher): the same
    * outputs up to rounding, with faster ops that have no gradient in SameDiff M2.1 (libnd4j's
-   * bilinear resize for the x2 upsamplings, {@link Layers#upsample2x}).
+   * bilinear resize for the x2 upsamplings, {@link Layers#upsample2x}; views instead of copies
+   * around the long sequences' softmax, {@link Layers#packedHeads}). Run it through
+   * {@link SessionArrays}: SameDiff's own sessions would reuse buffers that views still read
+   * ({@link SharedViews} throws there).
    */
   public static SameDiff buildInference(Weights w, int batch, int prompts, int extras, DataType type) {
     return build(w, batch, prompts, extras, type, false);

@@ -44,6 +44,25 @@ class BufferCacheTest {
   }
 
   @Test
+  void aSharedBufferIsKeptOnlyAfterItsLastArrayIsReleased() {
+    for (boolean baseFirst : new boolean[] {true, false}) {
+      BufferCache c = new BufferCache(1 << 20);
+      INDArray base = take(c, 'c', 6, 6);
+      // as SameDiff's CreateView makes it: another array on the whole buffer, not flagged a view
+      INDArray view = Nd4j.create(base.data(), new long[] {1, 6, 6}, new long[] {36, 6, 1}, 0, 'c');
+      assertFalse(view.isView());
+      assertSame(base.data(), view.data());
+      c.share(view);
+      c.release(baseFirst ? base : view);
+      assertEquals(0, c.keptBytes(), "the other array still reads the buffer");
+      assertNotSame(base.data(), take(c, 'c', 36).data(), "so it is not handed out");
+      c.release(baseFirst ? view : base);
+      assertEquals(144, c.keptBytes(), "kept once both are released (no double-release error)");
+      assertSame(base.data(), take(c, 'c', 36).data());
+    }
+  }
+
+  @Test
   void theMostRecentlyReleasedBufferComesFirst() {
     BufferCache c = new BufferCache(1 << 20);
     INDArray a = take(c, 'c', 8);

@@ -1,6 +1,7 @@
 package org.promptdas.model.network;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
@@ -12,8 +13,10 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.shape.CreateView;
 import org.nd4j.linalg.api.ops.impl.shape.bp.SliceBp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.core.PromptDasException;
 
 /**
  * The two ways {@link Layers} runs self-attention give the same values and gradients, the packed
@@ -22,6 +25,40 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class LayersTest {
   private enum Path { BATCHED, PACKED, PACKED_REWRITTEN }
+
+  /**
+   * The forward-only packed attention, whose score reshapes are views ({@link SharedViews}), gives
+   * the batched product's output in a {@link SessionArrays} session and refuses to run in any other.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void forwardOnlyPackedAttentionWithViewsEqualsTheBatchedProduct(int b) {
+    int heads = 3;
+    int n = 20;
+    int hd = 4;
+    INDArray want = run(Path.BATCHED, b, heads, n, hd).get("out");
+    SameDiff sd = viewGraph(b, heads, n, hd);
+    assertTrue(sd.getOps().values().stream().anyMatch(op -> op.getOp() instanceof CreateView), "views");
+    SessionArrays arrays = new SessionArrays();
+    for (int run = 0; run < 3; run++) { // later runs take buffers the first ones released
+      INDArray got = arrays.output(sd, Map.of(), "out").get("out");
+      double err = got.sub(want).norm2Number().doubleValue() / want.norm2Number().doubleValue();
+      assertEquals(0, err, 1e-12, "run " + run + ": out differs (relative L2)");
+    }
+    SameDiff fresh = viewGraph(b, heads, n, hd);
+    assertThrows(PromptDasException.class, () -> fresh.output(Map.of(), "out"),
+        "SameDiff's own memory manager would reuse buffers that views still read");
+  }
+
+  /** The forward-only packed attention on run()'s qkv, output "out". */
+  private static SameDiff viewGraph(int b, int heads, int n, int hd) {
+    Nd4j.getRandom().setSeed(5);
+    int dim = heads * hd;
+    SameDiff sd = SameDiff.create();
+    SDVariable qkv = sd.constant("qkv", Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim));
+    sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkv, b, n, dim, heads), "out");
+    return sd;
+  }
 
   @ParameterizedTest
   @ValueSource(ints = {1, 2})

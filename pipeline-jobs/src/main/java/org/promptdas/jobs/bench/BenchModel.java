@@ -166,7 +166,9 @@ public final class BenchModel implements Callable<Integer> {
 
   private void forwardOnce(SessionArrays arrays, Weights w, int b, OpTimes times) {
     if (forwardGraph == null || forwardBatch != b) {
-      forwardGraph = PromptDasGraph.buildInference(w, b, 8, 0, DataType.FLOAT);
+      // SameDiff's own sessions cannot run the forward-only graph's views (SharedViews)
+      forwardGraph = sessionPerGraph ? PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT)
+          : PromptDasGraph.buildInference(w, b, 8, 0, DataType.FLOAT);
       forwardBatch = b;
       if (opTimes > 0) {
         times.attach(forwardGraph);
