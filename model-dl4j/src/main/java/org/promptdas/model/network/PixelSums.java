@@ -12,11 +12,11 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Per-channel sums over the pixels of channels-last x [b, n, n, c], as one {@code tensormmul}
  * with an n x n ones matrix: 18.5 ms on [1, 384, 384, 256], where libnd4j's mean over the axes 1
- * and 3 of a [1, 147456, 8, 32] reshape took 60 ms, besides the reshape's 16 ms copy. libnd4j M2.1's {@code tensormmul_bp} rejects
- * these axes ("the dimensions at given axes for both input arrays must be the same"), so the
- * backward graph gets the gradient itself ({@link #rewrite}, a {@link BackwardRewrites}
- * rewrite): x's gradient is the sums' gradient [b, c] broadcast over the pixels; the ones
- * matrix, a constant, gets none. Not thread-safe.
+ * and 3 of a [1, 147456, 8, 32] reshape took 60 ms, besides the reshape's 16 ms copy. libnd4j
+ * M2.1's {@code tensormmul_bp} rejects these axes ("the dimensions at given axes for both input
+ * arrays must be the same"), so the backward graph gets the gradient itself ({@link #rewrite}, a
+ * {@link BackwardRewrites} rewrite): x's gradient is the sums' gradient [b, c] broadcast over the
+ * pixels; the ones matrix, a constant, gets none. Not thread-safe.
  */
 final class PixelSums {
   private static final String SHAPE_SUFFIX = "/pixel_sums_shape";

@@ -61,7 +61,7 @@ final class SharedViews extends BaseListener {
     }
     InferenceSession session = sd.getSessions().get(Thread.currentThread().getId());
     if (session == null || !(session.getMmgr() instanceof BufferCache cache)) {
-      throw new PromptDasException("graph " + op.getName() + ": a forward-only graph with views must "
+      throw new PromptDasException("op " + op.getName() + ": a forward-only graph with views must "
           + "run through SessionArrays (its buffers would be reused while a view still reads them)");
     }
     cache.share(outputs[0]);
