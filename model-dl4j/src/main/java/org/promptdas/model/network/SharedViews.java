@@ -21,7 +21,8 @@ import org.promptdas.core.PromptDasException;
  * whole buffer; so this listener announces every such view to the session's {@link BufferCache},
  * which keeps a shared buffer only after both arrays are released. A graph with these views must
  * run in a {@link SessionArrays} session: under any other memory manager the first view throws.
- * {@code CreateView} has no gradient in M2.1. Not thread-safe.
+ * {@code CreateView} has no gradient in M2.1, and its index arrays are integer variables (its
+ * session finds no constants), which {@code Gradients.trainables} leaves out. Not thread-safe.
  */
 final class SharedViews extends BaseListener {
   private static final SharedViews INSTANCE = new SharedViews();

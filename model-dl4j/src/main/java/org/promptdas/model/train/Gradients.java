@@ -18,11 +18,14 @@ import org.promptdas.model.network.SessionArrays;
 public final class Gradients {
   private Gradients() {}
 
-  /** The trainable variables of {@code sd} by name, in graph order (live arrays, not copies). */
+  /**
+   * The trainable variables of {@code sd} by name, in graph order (live arrays, not copies): its
+   * floating-point variables (integer ones are view indices, {@code SharedViews}).
+   */
   public static Map<String, INDArray> trainables(SameDiff sd) {
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
+      if (v.getVariableType() == VariableType.VARIABLE && v.dataType().isFPType()) {
         out.put(v.name(), v.getArr());
       }
     }

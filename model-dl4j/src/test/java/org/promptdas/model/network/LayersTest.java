@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ops.impl.shape.CreateView;
 import org.nd4j.linalg.api.ops.impl.shape.bp.SliceBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.PromptDasException;
+import org.promptdas.model.train.Gradients;
 
 /**
  * The two ways {@link Layers} runs self-attention give the same values and gradients, the packed
@@ -39,6 +40,7 @@ class LayersTest {
     INDArray want = run(Path.BATCHED, b, heads, n, hd).get("out");
     SameDiff sd = viewGraph(b, heads, n, hd);
     assertTrue(sd.getOps().values().stream().anyMatch(op -> op.getOp() instanceof CreateView), "views");
+    assertTrue(Gradients.trainables(sd).isEmpty(), "the views' integer index variables are no weights");
     SessionArrays arrays = new SessionArrays();
     for (int run = 0; run < 3; run++) { // later runs take buffers the first ones released
       INDArray got = arrays.output(sd, Map.of(), "out").get("out");
