@@ -8,7 +8,9 @@ import java.util.function.Function;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.ops.impl.transforms.gradient.ThresholdReluBp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Rewrites of a backward graph (after {@code createGradFunction}) that replace gradient ops whose
@@ -56,6 +58,33 @@ public final class BackwardRewrites {
   }
 
   /**
+   * Records {@code values} in graph {@code sd} under {@code key}, as a constant that no run computes
+   * (nothing consumes it): SameDiff knows no intermediate shapes before a run, and the rewrites need
+   * them. The backward graph holds the forward graph's constants, so {@link #recorded} finds it there.
+   */
+  static void record(SameDiff sd, String key, long... values) {
+    sd.constant(key, Nd4j.createFromArray(values));
+  }
+
+  /** The values {@link #record}ed under {@code key} in {@code graph}; null where there are none. */
+  static long[] recorded(SameDiff graph, String key) {
+    SDVariable v = graph.getVariable(key);
+    return v == null ? null : v.getArr().toLongVector();
+  }
+
+  /** Removes {@code op} and its outputs from the graph, and it from its inputs' consumers. */
+  static void remove(SameDiff grad, SameDiffOp op) {
+    for (String in : op.getInputsToOp()) {
+      Variable v = grad.getVariables().get(in);
+      if (v != null && v.getInputsForOp() != null) {
+        v.getInputsForOp().remove(op.getName());
+      }
+    }
+    op.getOutputsOfOp().forEach(grad.getVariables()::remove);
+    grad.getOps().remove(op.getName());
+  }
+
+  /**
    * Replaces {@code op} by the ops {@code build} makes from its input variables; the i-th variable
    * returned takes the name (and the consumers) of the op's i-th output. Where it is one of the
    * op's inputs, the output's consumers read that input instead, and an output nothing consumes is
@@ -77,11 +106,7 @@ public final class BackwardRewrites {
       List<String> c = grad.getVariables().get(o).getInputsForOp();
       consumers.put(o, c == null ? new ArrayList<>() : new ArrayList<>(c));
     }
-    for (String v : op.getInputsToOp()) {
-      grad.getVariables().get(v).getInputsForOp().remove(op.getName());
-    }
-    out.forEach(grad.getVariables()::remove);
-    grad.getOps().remove(op.getName());
+    remove(grad, op);
     for (int i = 0; i < out.size(); i++) {
       String name = replacement.get(i).name();
       String old = out.get(i);

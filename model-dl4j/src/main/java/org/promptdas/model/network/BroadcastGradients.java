@@ -11,7 +11,6 @@ import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.ops.impl.reduce.TensorMmul;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.AddBpOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.SubBpOp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A {@link BackwardRewrites} rewrite: the gradient of a broadcast addition or subtraction x ± y,
@@ -60,10 +59,7 @@ final class BroadcastGradients {
     return x.sub(y);
   }
 
-  /**
-   * Records in graph {@code sd} x's rank and y's shape, as a constant [rank, yShape...] that no run
-   * computes: SameDiff knows no intermediate shapes before a run, and the rewrite needs them.
-   */
+  /** Records in graph {@code sd} x's rank and y's shape as [rank, yShape...] ({@link BackwardRewrites#record}). */
   private static void record(SameDiff sd, SDVariable x, int rank, SDVariable y, long[] yShape) {
     if (yShape.length > rank) {
       throw new IllegalArgumentException("y of rank " + yShape.length + " broadcast over rank " + rank);
@@ -71,7 +67,7 @@ final class BroadcastGradients {
     long[] value = new long[yShape.length + 1];
     value[0] = rank;
     System.arraycopy(yShape, 0, value, 1, yShape.length);
-    sd.constant(marker(x.name(), y.name()), Nd4j.createFromArray(value));
+    BackwardRewrites.record(sd, marker(x.name(), y.name()), value);
   }
 
   private static String marker(String x, String y) {
@@ -87,11 +83,10 @@ final class BroadcastGradients {
         continue;
       }
       List<String> in = op.getInputsToOp();
-      SDVariable shape = grad.getVariable(marker(in.get(0), in.get(1)));
-      if (shape == null || grad.getVariable(in.get(0)).getVariableType() != VariableType.ARRAY) {
+      long[] recorded = BackwardRewrites.recorded(grad, marker(in.get(0), in.get(1)));
+      if (recorded == null || grad.getVariable(in.get(0)).getVariableType() != VariableType.ARRAY) {
         continue; // not recorded, or x's gradient may be requested by name (dx is not a copy)
       }
-      long[] recorded = shape.getArr().toLongVector();
       long[] yShape = Arrays.copyOfRange(recorded, 1, recorded.length);
       long[] aligned = new long[(int) recorded[0]];
       Arrays.fill(aligned, 1);

@@ -48,7 +48,7 @@ final class ConvBackward {
    * rewrite needs them to size its slices; convolutions without one keep {@code conv2d_bp}.
    */
   static void recordInputShape(SameDiff sd, String weight, long[] shape) {
-    sd.constant(weight + SHAPE_SUFFIX, Nd4j.createFromArray(shape));
+    BackwardRewrites.record(sd, weight + SHAPE_SUFFIX, shape);
   }
 
   /** Rewrites every eligible {@code conv2d_bp} op of backward graph {@code grad}; returns how many. */
@@ -56,9 +56,8 @@ final class ConvBackward {
     int count = 0;
     for (SameDiffOp op : new ArrayList<>(grad.getOps().values())) {
       if (op.getOp() instanceof Conv2DDerivative d && eligible(d.getConfig(), op)) {
-        SDVariable shape = grad.getVariable(op.getInputsToOp().get(1) + SHAPE_SUFFIX);
-        if (shape != null) {
-          long[] inShape = shape.getArr().toLongVector();
+        long[] inShape = BackwardRewrites.recorded(grad, op.getInputsToOp().get(1) + SHAPE_SUFFIX);
+        if (inShape != null) {
           int k = (int) d.getConfig().getKH();
           // inputs x, w, [b,] dy; outputs dx, dw[, db]
           BackwardRewrites.replace(grad, op, in -> gradients(grad, in.get(0), inShape, in.get(1),

@@ -27,7 +27,7 @@ final class PixelSums {
   static SDVariable of(SameDiff sd, SDVariable x, int b, int n, int c) {
     // a ones matrix of its own: where two sums share one, SameDiff sums its (unused) gradients
     SDVariable ones = sd.constant(x.name() + "/pixel_sums_ones", Nd4j.ones(x.dataType(), n, n));
-    sd.constant(x.name() + SHAPE_SUFFIX, Nd4j.createFromArray((long) b, 1, 1, c));
+    BackwardRewrites.record(sd, x.name() + SHAPE_SUFFIX, b, 1, 1, c);
     return new TensorMmul(sd, ones, x, new int[][] {{0, 1}, {1, 2}}).outputVariable();
   }
 
@@ -38,12 +38,11 @@ final class PixelSums {
       if (!(op.getOp() instanceof TensorMmulBp)) {
         continue;
       }
-      SDVariable shape = grad.getVariable(op.getInputsToOp().get(1) + SHAPE_SUFFIX);
+      long[] broadcast = BackwardRewrites.recorded(grad, op.getInputsToOp().get(1) + SHAPE_SUFFIX);
       List<String> onesConsumers = grad.getVariables().get(op.getOutputsOfOp().get(0)).getInputsForOp();
-      if (shape == null || (onesConsumers != null && !onesConsumers.isEmpty())) {
+      if (broadcast == null || (onesConsumers != null && !onesConsumers.isEmpty())) {
         continue;
       }
-      long[] broadcast = shape.getArr().toLongVector();
       // inputs: the ones matrix, x, the sums' gradient; outputs: their gradients (the ones' unused)
       BackwardRewrites.replace(grad, op, in -> List.of(in.get(0),
           grad.zerosLike(in.get(1)).add(grad.reshape(in.get(2), broadcast))));

@@ -11,11 +11,9 @@ import java.util.TreeSet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.shape.bp.SliceBp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A {@link BackwardRewrites} rewrite: where slices of an array tile it exactly (every element in
@@ -42,7 +40,7 @@ final class SliceGradients {
 
   /** Records x's shape in graph {@code sd}, so that slices tiling x are differentiated by {@link #rewrite}; returns x. */
   static SDVariable tiled(SameDiff sd, SDVariable x, long... shape) {
-    sd.constant(x.name() + SHAPE_SUFFIX, Nd4j.createFromArray(shape));
+    BackwardRewrites.record(sd, x.name() + SHAPE_SUFFIX, shape);
     return x;
   }
 
@@ -56,8 +54,8 @@ final class SliceGradients {
     }
     int count = 0;
     for (Map.Entry<String, List<SameDiffOp>> e : byArray.entrySet()) {
-      SDVariable recorded = grad.getVariable(e.getKey() + SHAPE_SUFFIX);
-      if (recorded != null && e.getValue().size() > 1 && rewrite(grad, e.getValue(), recorded.getArr().toLongVector())) {
+      long[] shape = BackwardRewrites.recorded(grad, e.getKey() + SHAPE_SUFFIX);
+      if (shape != null && e.getValue().size() > 1 && rewrite(grad, e.getValue(), shape)) {
         count++;
       }
     }
@@ -120,12 +118,8 @@ final class SliceGradients {
     List<List<Long>> axes = new ArrayList<>();
     starts.forEach(s -> axes.add(new ArrayList<>(s)));
     SDVariable joined = join(grad, pieces, axes, new ArrayList<>());
-    for (SameDiffOp op : slices) {
-      remove(grad, op);
-    }
-    for (SameDiffOp op : chain) {
-      remove(grad, op);
-    }
+    slices.forEach(op -> BackwardRewrites.remove(grad, op));
+    chain.forEach(op -> BackwardRewrites.remove(grad, op));
     grad.renameVariable(joined.name(), total);
     grad.getVariables().get(total).setInputsForOp(consumers);
     return true;
@@ -181,17 +175,5 @@ final class SliceGradients {
   private static List<String> consumers(SameDiff grad, String variable) {
     List<String> c = grad.getVariables().get(variable).getInputsForOp();
     return c == null ? List.of() : c;
-  }
-
-  /** Removes {@code op} and its outputs from the graph, and it from its inputs' consumers. */
-  private static void remove(SameDiff grad, SameDiffOp op) {
-    for (String in : op.getInputsToOp()) {
-      Variable v = grad.getVariables().get(in);
-      if (v != null && v.getInputsForOp() != null) {
-        v.getInputsForOp().remove(op.getName());
-      }
-    }
-    op.getOutputsOfOp().forEach(grad.getVariables()::remove);
-    grad.getOps().remove(op.getName());
   }
 }

@@ -54,10 +54,9 @@ class LayersTest {
 
   /** The forward-only packed attention on run()'s qkv, output "out". */
   private static SameDiff viewGraph(int b, int heads, int n, int hd) {
-    Nd4j.getRandom().setSeed(5);
     int dim = heads * hd;
     SameDiff sd = SameDiff.create();
-    SDVariable qkv = sd.constant("qkv", Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim));
+    SDVariable qkv = sd.constant("qkv", qkv(b, n, dim));
     sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkv, b, n, dim, heads), "out");
     return sd;
   }
@@ -82,10 +81,9 @@ class LayersTest {
 
   /** Output and the gradient of sum(out * r) for fixed random inputs, in double precision. */
   private static Map<String, INDArray> run(Path path, int b, int heads, int n, int hd) {
-    Nd4j.getRandom().setSeed(5);
     int dim = heads * hd;
     SameDiff sd = SameDiff.create();
-    SDVariable qkv = sd.var("qkv", Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim));
+    SDVariable qkv = sd.var("qkv", qkv(b, n, dim));
     INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * n, dim);
     Layers l = new Layers(sd, null, true);
     SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, n, dim, heads)
@@ -106,5 +104,11 @@ class LayersTest {
         .gradientsAndOutputs(sd, Map.of(), List.of(out.name()), List.of("qkv")).getGradients());
     got.put("out", out.eval());
     return got;
+  }
+
+  /** The packed projections [b * n, 3 * dim] every path runs on: a fixed draw in double. */
+  private static INDArray qkv(int b, int n, int dim) {
+    Nd4j.getRandom().setSeed(5);
+    return Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim);
   }
 }
