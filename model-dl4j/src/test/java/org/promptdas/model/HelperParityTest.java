@@ -16,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Gradients;
@@ -95,8 +96,8 @@ class HelperParityTest {
     sd.output(ph, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET, PromptDasGraph.CONTRAST)
         .forEach((k, v) -> out.put(k, v.castTo(DataType.DOUBLE)));
     Map<String, INDArray> grads = new HashMap<>();
-    sd.calculateGradients(ph, Gradients.trainables(sd).keySet())
-        .forEach((k, v) -> grads.put(k, v.castTo(DataType.DOUBLE)));
+    new SessionArrays().gradientsAndOutputs(sd, ph, List.of(), Gradients.trainables(sd).keySet())
+        .getGradients().forEach((k, v) -> grads.put(k, v.castTo(DataType.DOUBLE)));
     return new Run(out, grads);
   }
 

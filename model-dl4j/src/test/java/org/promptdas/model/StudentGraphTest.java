@@ -25,7 +25,8 @@ import org.promptdas.model.train.StudentGraph;
 /**
  * Encoder recomputation gives the single graph's loss and gradients: a three-block network, batch
  * 2, a loss over all three heads, every trainable variable compared (relative L2 within 1e-5, far
- * below the order-1 error of a dropped or misrouted gradient).
+ * below the order-1 error of a dropped or misrouted gradient), after an in-place update of the
+ * weights (which the forward-only block graphs must share).
  */
 class StudentGraphTest {
   private static final String LOSS = "test_loss";
@@ -59,8 +60,16 @@ class StudentGraphTest {
     INDArray segTarget = Nd4j.rand(DataType.FLOAT, batch, cfg.maskSize(), cfg.maskSize());
     INDArray detTarget = Nd4j.rand(DataType.FLOAT, batch, 1, 64, 64);
 
-    OutAndGrad whole = run(StudentGraph.build(w, batch, slots, 0, false), ph, segTarget, detTarget);
+    StudentGraph single = StudentGraph.build(w, batch, slots, 0, false);
     StudentGraph parts = StudentGraph.build(w, batch, slots, 0, true);
+    // an in-place update, as the optimiser makes, reaches every graph that reads the weights
+    Map<String, INDArray> partsWeights = parts.trainables();
+    single.trainables().forEach((k, a) -> {
+      INDArray step = Nd4j.randn(DataType.FLOAT, a.shape()).muli(0.05);
+      a.addi(step);
+      partsWeights.get(k).addi(step);
+    });
+    OutAndGrad whole = run(single, ph, segTarget, detTarget);
     OutAndGrad recomputed = run(parts, ph, segTarget, detTarget);
 
     assertEquals(whole.getOutputs().get(LOSS).getDouble(0), recomputed.getOutputs().get(LOSS).getDouble(0), 1e-6);

@@ -26,6 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       and a chain of additions;</li>
  *   <li>{@link PixelSums}: the gradient of per-channel pixel sums, which libnd4j's
  *       {@code tensormmul_bp} cannot compute for their axes, as a broadcast;</li>
+ *   <li>{@link SharedViews}: the attention scores' reshapes around the softmax, and their
+ *       gradients' reshapes, as views instead of copies;</li>
  *   <li>ReLU's {@code thresholdedrelu_bp} as dy * step(x): 0.20 s on a 384^2 x 256 array inside
  *       the paper training step, against two same-shape passes.</li>
  * </ul>
@@ -35,10 +37,22 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class BackwardRewrites {
   private BackwardRewrites() {}
 
-  /** Applies every rewrite to backward graph {@code grad}; returns how many ops were replaced. */
+  /**
+   * Applies every rewrite to backward graph {@code grad}, views included: the graph must then run
+   * through {@link SessionArrays}. Returns how many ops were replaced.
+   */
   public static int apply(SameDiff grad) {
+    return apply(grad, true);
+  }
+
+  /**
+   * Applies every rewrite to backward graph {@code grad}; with {@code views} also
+   * {@link SharedViews#rewrite}, after which the graph must run through {@link SessionArrays} (a
+   * SameDiff session of its own throws). Returns how many ops were replaced.
+   */
+  public static int apply(SameDiff grad, boolean views) {
     int count = required(grad) + ConvBackward.rewrite(grad) + BroadcastGradients.rewrite(grad)
-        + SliceGradients.rewrite(grad);
+        + SliceGradients.rewrite(grad) + (views ? SharedViews.rewrite(grad) : 0);
     for (SameDiffOp op : new ArrayList<>(grad.getOps().values())) {
       if (op.getOp() instanceof ThresholdReluBp relu) {
         double cutoff = relu.getCutoff();

@@ -167,9 +167,9 @@ final class Layers {
         SDVariable k = submatrix(qkv, c * n, n, dim + h * hd, hd);
         SDVariable v = submatrix(qkv, c * n, n, 2 * dim + h * hd, hd);
         SDVariable scores = sd.mmul(q, k, false, true, false);
-        scores = differentiable ? sd.reshape(scores, 1, n, n) : SharedViews.leadingOne(sd, scores);
+        scores = differentiable ? SharedViews.reshape(sd, scores, true, n) : SharedViews.leadingOne(sd, scores);
         SDVariable weights = sd.nn.softmax(scores, 2);
-        weights = differentiable ? sd.reshape(weights, n, n) : SharedViews.dropLeadingOne(sd, weights);
+        weights = differentiable ? SharedViews.reshape(sd, weights, false, n) : SharedViews.dropLeadingOne(sd, weights);
         outs[h] = sd.mmul(weights, v);
       }
       crops[c] = sd.concat(1, outs);

@@ -89,16 +89,33 @@ public final class PromptDasGraph {
    * pass for an upstream gradient {@value #TOKENS_GRAD}.
    */
   public static SameDiff buildEncoderBlock(Weights w, int i, int batch, DataType type) {
-    NetworkConfig c = w.config();
     SameDiff sd = SameDiff.create();
-    Variables v = new Variables(sd, w, type);
+    encoderBlock(sd, new Variables(sd, w, type), w.config(), i, batch, type, true);
+    long rows = (long) batch * w.config().grid() * w.config().grid();
+    sd.sum(PROJECTED, sd.getVariable(ENCODED).mul(sd.placeHolder(TOKENS_GRAD, type, rows, w.config().embedDim())));
+    sd.setLossVariables(PROJECTED);
+    return sd;
+  }
+
+  /**
+   * {@link #buildEncoderBlock}'s forward pass only ({@value #ENCODED}, no {@value #PROJECTED}), with
+   * the views of {@link #buildInference}, on the very arrays of {@code block} (that block's graph
+   * for network {@code c}), so that updates to its weights show here: the first, forward pass of a
+   * recomputing training step. Run it through {@link SessionArrays}.
+   */
+  public static SameDiff buildEncoderBlockInference(SameDiff block, NetworkConfig c, int i, int batch, DataType type) {
+    SameDiff sd = SameDiff.create();
+    encoderBlock(sd, new Variables(sd, n -> block.getVariable(n).getArr(), type), c, i, batch, type, false);
+    return sd;
+  }
+
+  private static void encoderBlock(SameDiff sd, Variables v, NetworkConfig c, int i, int batch,
+      DataType type, boolean differentiable) {
     long rows = (long) batch * c.grid() * c.grid();
     SDVariable x = i == 0 ? embed(sd, v, c, batch, type) : tokens(sd, rows, c.embedDim(), type);
-    SDVariable out = block(sd, new Layers(sd, v, true), c, x, i, batch);
+    SDVariable out = block(sd, new Layers(sd, v, differentiable), c, x, i, batch);
     sd.updateVariableNameAndReference(out, ENCODED);
-    sd.sum(PROJECTED, out.mul(sd.placeHolder(TOKENS_GRAD, type, rows, c.embedDim())));
-    sd.setLossVariables(PROJECTED);
-    return NativeHelpers.apply(sd);
+    NativeHelpers.apply(sd);
   }
 
   /**

@@ -1,5 +1,7 @@
 package org.promptdas.model.network;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Operation;
@@ -7,25 +9,33 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.impl.shape.CreateView;
+import org.nd4j.linalg.api.ops.impl.shape.Reshape;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.promptdas.core.PromptDasException;
 
 /**
- * Reshapes that copy nothing, for graphs that are never differentiated: SameDiff M2.1's
- * {@code CreateView} op, which its session executes as a view of the input array. The session
- * releases the input to its memory manager as soon as the view exists (its only consumer has
- * run), while the view is still to be read, and the view is not flagged as one when it covers the
- * whole buffer; so this listener announces every such view to the session's {@link BufferCache},
- * which keeps a shared buffer only after both arrays are released. A graph with these views must
- * run in a {@link SessionArrays} session: under any other memory manager the first view throws.
- * {@code CreateView} has no gradient in M2.1, and its index arrays are integer variables (its
- * session finds no constants), which {@code Gradients.trainables} leaves out. Not thread-safe.
+ * Reshapes that copy nothing: SameDiff M2.1's {@code CreateView} op, which its session executes as
+ * a view of the input array. Forward-only graphs take the views directly ({@link #leadingOne},
+ * {@link #dropLeadingOne}); {@code CreateView} has no gradient in M2.1, so graphs to be
+ * differentiated take recorded copies ({@link #reshape}) that {@link #rewrite} turns into views,
+ * with their gradients' reshapes, once the backward graph exists.
+ *
+ * <p>The session releases a view's input to its memory manager as soon as the view exists (its
+ * only consumer has run), while the view is still to be read, and the view is not flagged as one
+ * when it covers the whole buffer; so this listener announces every such view to the session's
+ * {@link BufferCache}, which keeps a shared buffer only after both arrays are released. A graph
+ * with these views must run in a {@link SessionArrays} session: under any other memory manager
+ * (a plain {@code sd.output} or {@code sd.calculateGradients}) the first view throws.
+ * {@code CreateView}'s index arrays are integer variables (its session finds no constants), which
+ * {@code Gradients.trainables} leaves out. Not thread-safe.
  */
 final class SharedViews extends BaseListener {
   private static final SharedViews INSTANCE = new SharedViews();
+  private static final String MARK = "/view_reshape";
 
   private SharedViews() {}
 
@@ -41,6 +51,60 @@ final class SharedViews extends BaseListener {
     listen(sd);
     return new CreateView(sd, x, new SDVariable[] {CreateView.createPoint(sd, 0), CreateView.createAll(sd),
         CreateView.createAll(sd)}).outputVariable();
+  }
+
+  /**
+   * x [n, n] reshaped to [1, n, n] ({@code leading}) or x [1, n, n] to [n, n] in a graph that will
+   * be differentiated: a copy here, recorded so that {@link #rewrite} makes it and its gradient's
+   * reshape views in the backward graph. Puts the listener on {@code sd}, whose listeners the
+   * backward graph runs with ({@link SessionArrays}).
+   */
+  static SDVariable reshape(SameDiff sd, SDVariable x, boolean leading, long n) {
+    listen(sd);
+    SDVariable y = leading ? sd.reshape(x, 1, n, n) : sd.reshape(x, n, n);
+    BackwardRewrites.record(sd, y.name() + MARK, leading ? 1 : 0);
+    return y;
+  }
+
+  /**
+   * A {@link BackwardRewrites} rewrite: every {@link #reshape} recorded in backward graph
+   * {@code grad}, and the reshape of its output's gradient, becomes a view. Returns how many
+   * reshapes it replaced.
+   */
+  static int rewrite(SameDiff grad) {
+    int count = 0;
+    for (String name : new ArrayList<>(grad.getVariables().keySet())) {
+      if (!name.endsWith(MARK)) {
+        continue;
+      }
+      String y = name.substring(0, name.length() - MARK.length());
+      boolean leading = BackwardRewrites.recorded(grad, name)[0] == 1;
+      SDVariable g = grad.getVariable(y).getGradient(); // before y's op is replaced, which forgets it
+      List<String> users = g == null ? null : grad.getVariables().get(g.name()).getInputsForOp();
+      for (String op : users == null ? List.<String>of() : new ArrayList<>(users)) {
+        count += toView(grad, grad.getOps().get(op), !leading);
+      }
+      String producer = grad.getVariables().get(y).getOutputOfOp();
+      count += toView(grad, producer == null ? null : grad.getOps().get(producer), leading);
+    }
+    return count;
+  }
+
+  /** Replaces reshape {@code op} by a view, and the op computing its target shape if nothing else reads it. */
+  private static int toView(SameDiff grad, SameDiffOp op, boolean leading) {
+    if (op == null || !(op.getOp() instanceof Reshape)) {
+      return 0;
+    }
+    List<String> inputs = List.copyOf(op.getInputsToOp());
+    BackwardRewrites.replace(grad, op,
+        in -> List.of(leading ? leadingOne(grad, in.get(0)) : dropLeadingOne(grad, in.get(0))));
+    for (String shape : inputs.subList(1, inputs.size())) {
+      Variable v = grad.getVariables().get(shape);
+      if (v != null && v.getOutputOfOp() != null && (v.getInputsForOp() == null || v.getInputsForOp().isEmpty())) {
+        BackwardRewrites.remove(grad, grad.getOps().get(v.getOutputOfOp()));
+      }
+    }
+    return 1;
   }
 
   private static void listen(SameDiff sd) {
@@ -62,8 +126,8 @@ final class SharedViews extends BaseListener {
     }
     InferenceSession session = sd.getSessions().get(Thread.currentThread().getId());
     if (session == null || !(session.getMmgr() instanceof BufferCache cache)) {
-      throw new PromptDasException("op " + op.getName() + ": a forward-only graph with views must "
-          + "run through SessionArrays (its buffers would be reused while a view still reads them)");
+      throw new PromptDasException("op " + op.getName() + ": a graph with views must run through "
+          + "SessionArrays (its buffers would be reused while a view still reads them)");
     }
     cache.share(outputs[0]);
   }

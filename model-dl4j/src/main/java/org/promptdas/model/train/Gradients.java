@@ -34,14 +34,23 @@ public final class Gradients {
 
   /**
    * Builds {@code sd}'s backward graph once, with standard output silenced meanwhile, and gives its
-   * slow gradient ops the faster equivalents of {@link BackwardRewrites}.
+   * slow gradient ops the faster equivalents of {@link BackwardRewrites}, views included: run it
+   * through {@link SessionArrays}.
    */
-  public static synchronized void prepare(SameDiff sd) {
+  public static void prepare(SameDiff sd) {
+    prepare(sd, true);
+  }
+
+  /**
+   * {@link #prepare}, with copies instead of views where not {@code views}: for a backward graph
+   * that SameDiff's own session runs ({@code sd.calculateGradients}), as benchmarks' baselines do.
+   */
+  public static synchronized void prepare(SameDiff sd, boolean views) {
     PrintStream out = System.out;
     System.setOut(new PrintStream(OutputStream.nullOutputStream()));
     try {
       sd.createGradFunction();
-      BackwardRewrites.apply(sd.getFunction(SessionArrays.GRAD_FUNCTION));
+      BackwardRewrites.apply(sd.getFunction(SessionArrays.GRAD_FUNCTION), views);
     } finally {
       System.setOut(out);
     }

@@ -24,7 +24,9 @@ import org.promptdas.model.network.Weights;
  * memory: the step keeps only the tokens between blocks (3.5 MB per block and crop at 384 px)
  * instead of every block's activations (the 2304 x 2304 attention maps: about 1.1 GB per block
  * and crop), and rebuilds one block's activations at a time during the backward pass. Gradients
- * are those of the single graph up to float rounding ({@code StudentGraphTest}).
+ * are those of the single graph up to float rounding ({@code StudentGraphTest}). The first, forward
+ * pass runs each block's forward-only twin ({@link PromptDasGraph#buildEncoderBlockInference},
+ * views instead of copies), which holds the same weight arrays.
  *
  * <p>The loss is attached to {@link #head()}; then {@link #prepare()} builds the backward graphs.
  * Each trainable variable lives in exactly one of the graphs, so {@link #trainables()} is their
@@ -39,10 +41,13 @@ import org.promptdas.model.network.Weights;
  */
 public final class StudentGraph {
   private final List<SameDiff> blocks;
+  /** The blocks' forward-only twins, on the same weight arrays: the step's first encoder pass. */
+  private final List<SameDiff> forwardBlocks;
   private final SameDiff head;
 
-  private StudentGraph(List<SameDiff> blocks, SameDiff head) {
+  private StudentGraph(List<SameDiff> blocks, List<SameDiff> forwardBlocks, SameDiff head) {
     this.blocks = blocks;
+    this.forwardBlocks = forwardBlocks;
     this.head = head;
   }
 
@@ -83,13 +88,16 @@ public final class StudentGraph {
    */
   public static StudentGraph build(Weights w, int batch, int prompts, int extras, boolean recompute) {
     if (!recompute) {
-      return new StudentGraph(List.of(), PromptDasGraph.build(w, batch, prompts, extras, DataType.FLOAT));
+      return new StudentGraph(List.of(), List.of(), PromptDasGraph.build(w, batch, prompts, extras, DataType.FLOAT));
     }
     List<SameDiff> blocks = new ArrayList<>();
+    List<SameDiff> forwardBlocks = new ArrayList<>();
     for (int i = 0; i < w.config().depth(); i++) {
-      blocks.add(PromptDasGraph.buildEncoderBlock(w, i, batch, DataType.FLOAT));
+      SameDiff b = PromptDasGraph.buildEncoderBlock(w, i, batch, DataType.FLOAT);
+      blocks.add(b);
+      forwardBlocks.add(PromptDasGraph.buildEncoderBlockInference(b, w.config(), i, batch, DataType.FLOAT));
     }
-    return new StudentGraph(blocks, PromptDasGraph.buildHead(w, batch, prompts, extras, DataType.FLOAT));
+    return new StudentGraph(blocks, forwardBlocks, PromptDasGraph.buildHead(w, batch, prompts, extras, DataType.FLOAT));
   }
 
   /** The graph holding the network's outputs, to which the loss is attached. */
@@ -97,9 +105,13 @@ public final class StudentGraph {
     return head;
   }
 
-  /** Every graph of the student: the blocks' (none without recomputation), then the head. */
+  /**
+   * Every graph of the student: the blocks' forward-only twins and the blocks (none without
+   * recomputation), then the head.
+   */
   public List<SameDiff> graphs() {
-    List<SameDiff> all = new ArrayList<>(blocks);
+    List<SameDiff> all = new ArrayList<>(forwardBlocks);
+    all.addAll(blocks);
     all.add(head);
     return all;
   }
@@ -133,9 +145,9 @@ public final class StudentGraph {
     Map<String, INDArray> image = Map.of(PromptDasGraph.IMAGE, inputs.get(PromptDasGraph.IMAGE));
     List<INDArray> blockInputs = new ArrayList<>();
     INDArray x = null;
-    for (SameDiff b : blocks) {
+    for (SameDiff f : forwardBlocks) {
       blockInputs.add(x);
-      x = arrays.output(b, x == null ? image : setTokens(b, x, Map.of()), PromptDasGraph.ENCODED)
+      x = arrays.output(f, x == null ? image : setTokens(f, x, Map.of()), PromptDasGraph.ENCODED)
           .get(PromptDasGraph.ENCODED).dup();
     }
     // TOKENS is a variable of the head and of blocks 1.., so asking for every variable's gradient

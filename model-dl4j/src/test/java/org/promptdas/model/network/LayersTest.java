@@ -14,6 +14,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.shape.CreateView;
+import org.nd4j.linalg.api.ops.impl.shape.Reshape;
 import org.nd4j.linalg.api.ops.impl.shape.bp.SliceBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.PromptDasException;
@@ -22,7 +23,8 @@ import org.promptdas.model.train.Gradients;
 /**
  * The two ways {@link Layers} runs self-attention give the same values and gradients, the packed
  * one also with its backward graph rewritten ({@link SliceGradients}: one crop tiles qkv by
- * columns, two crops by rows and columns).
+ * columns, two crops by rows and columns; {@link SharedViews}: the score reshapes and their
+ * gradients' as views, three runs over one cache).
  */
 class LayersTest {
   private enum Path { BATCHED, PACKED, PACKED_REWRITTEN }
@@ -100,8 +102,18 @@ class LayersTest {
     assertEquals(1, SliceGradients.rewrite(grad), "qkv's slices are one tiling");
     assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof SliceBp),
         "no slice_bp left");
-    Map<String, INDArray> got = new HashMap<>(new SessionArrays()
-        .gradientsAndOutputs(sd, Map.of(), List.of(out.name()), List.of("qkv")).getGradients());
+    assertEquals(4 * b * heads, SharedViews.rewrite(grad), "two score reshapes per crop and head, and their gradients'");
+    assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof Reshape),
+        "no reshape left");
+    SessionArrays arrays = new SessionArrays();
+    INDArray first = null;
+    INDArray last = null;
+    for (int run = 0; run < 3; run++) { // later runs take buffers the first ones released
+      last = arrays.gradientsAndOutputs(sd, Map.of(), List.of(out.name()), List.of("qkv")).getGradients().get("qkv");
+      first = first == null ? last.dup() : first;
+      assertEquals(first, last, "run " + run + " differs from run 0");
+    }
+    Map<String, INDArray> got = new HashMap<>(Map.of("qkv", last));
     got.put("out", out.eval());
     return got;
   }

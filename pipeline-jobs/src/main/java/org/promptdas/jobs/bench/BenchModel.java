@@ -25,6 +25,7 @@ import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.AdamW;
+import org.promptdas.model.train.Gradients;
 import org.promptdas.model.train.StudentGraph;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,7 +61,8 @@ public final class BenchModel implements Callable<Integer> {
   int prompts = 5;
 
   @Option(names = "--session-per-graph", description = "Keep SameDiff's own session per graph "
-      + "instead of a fresh session per run over a shared array cache (for comparison).")
+      + "instead of a fresh session per run over a shared array cache (for comparison; copies then "
+      + "replace the attention's views, which only the shared cache can run).")
   boolean sessionPerGraph;
 
   @Option(names = "--forward-only", description = "Skip the training steps.")
@@ -195,7 +197,12 @@ public final class BenchModel implements Callable<Integer> {
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.DET).sub(detT))))
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
     sd.setLossVariables(loss.name());
-    student.prepare();
+    boolean ownSession = sessionPerGraph && !parts;
+    if (ownSession) {
+      Gradients.prepare(sd, false);
+    } else {
+      student.prepare();
+    }
     OpTimes times = new OpTimes();
     if (opTimes > 0) {
       student.graphs().forEach(times::attach);
@@ -206,7 +213,7 @@ public final class BenchModel implements Callable<Integer> {
     Map<String, INDArray> ph = inputs(c, b);
     SessionArrays arrays = new SessionArrays();
     return time(() -> {
-      Map<String, INDArray> grads = sessionPerGraph && !parts ? sd.calculateGradients(ph, names)
+      Map<String, INDArray> grads = ownSession ? sd.calculateGradients(ph, names)
           : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients();
       long t0 = System.nanoTime();
       opt.update(params, grads, 1e-5);
