@@ -68,8 +68,8 @@ final class SharedViews extends BaseListener {
 
   /**
    * A {@link BackwardRewrites} rewrite: every {@link #reshape} recorded in backward graph
-   * {@code grad}, and the reshape of its output's gradient, becomes a view. Returns how many
-   * reshapes it replaced.
+   * {@code grad}, and the reshape that computes its input's gradient from its output's, becomes a
+   * view. Returns how many reshapes it replaced.
    */
   static int rewrite(SameDiff grad) {
     int count = 0;
@@ -79,22 +79,30 @@ final class SharedViews extends BaseListener {
       }
       String y = name.substring(0, name.length() - MARK.length());
       boolean leading = BackwardRewrites.recorded(grad, name)[0] == 1;
-      SDVariable g = grad.getVariable(y).getGradient(); // before y's op is replaced, which forgets it
-      List<String> users = g == null ? null : grad.getVariables().get(g.name()).getInputsForOp();
-      for (String op : users == null ? List.<String>of() : new ArrayList<>(users)) {
-        count += toView(grad, grad.getOps().get(op), !leading);
+      SameDiffOp forward = producer(grad, y);
+      if (forward == null || !(forward.getOp() instanceof Reshape)) {
+        continue;
       }
-      String producer = grad.getVariables().get(y).getOutputOfOp();
-      count += toView(grad, producer == null ? null : grad.getOps().get(producer), leading);
+      // the gradients' names, before y's op is replaced (which forgets them)
+      SDVariable gy = grad.getVariable(y).getGradient();
+      SDVariable gx = grad.getVariable(forward.getInputsToOp().get(0)).getGradient();
+      SameDiffOp backward = gx == null ? null : producer(grad, gx.name());
+      if (gy != null && backward != null && backward.getOp() instanceof Reshape
+          && backward.getInputsToOp().get(0).equals(gy.name())) {
+        count += toView(grad, backward, !leading);
+      }
+      count += toView(grad, forward, leading);
     }
     return count;
   }
 
+  private static SameDiffOp producer(SameDiff grad, String variable) {
+    Variable v = grad.getVariables().get(variable);
+    return v == null || v.getOutputOfOp() == null ? null : grad.getOps().get(v.getOutputOfOp());
+  }
+
   /** Replaces reshape {@code op} by a view, and the op computing its target shape if nothing else reads it. */
   private static int toView(SameDiff grad, SameDiffOp op, boolean leading) {
-    if (op == null || !(op.getOp() instanceof Reshape)) {
-      return 0;
-    }
     List<String> inputs = List.copyOf(op.getInputsToOp());
     BackwardRewrites.replace(grad, op,
         in -> List.of(leading ? leadingOne(grad, in.get(0)) : dropLeadingOne(grad, in.get(0))));
