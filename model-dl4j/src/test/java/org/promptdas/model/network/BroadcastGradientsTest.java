@@ -19,8 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * {@link BroadcastGradients}' gradients of recorded broadcast additions and subtractions equal
  * libnd4j's {@code add_bp} / {@code sub_bp} in double precision, for y of lower rank than x, y with
- * leading ones only, and y with ones after the leading ones too; y without leading ones, and x a
- * trainable variable, keep the op.
+ * leading ones only, y with ones after the leading ones too, and y of one value per crop and
+ * channel ([b, 1, 1, c], summed with a selector); other y without leading ones, more crops than a
+ * selector takes, and x a trainable variable keep the op.
  */
 class BroadcastGradientsTest {
   static Stream<Arguments> cases() {
@@ -30,7 +31,11 @@ class BroadcastGradientsTest {
         Arguments.of(new long[] {2, 12, 3, 4}, new long[] {1, 1, 3, 4}, false, 1),
         Arguments.of(new long[] {1, 12, 3, 4}, new long[] {1, 1, 3, 1}, true, 1),
         Arguments.of(new long[] {2, 12, 3, 4}, new long[] {12, 1, 4}, true, 1),
-        Arguments.of(new long[] {2, 12, 3, 4}, new long[] {2, 1, 3, 1}, true, 0));
+        Arguments.of(new long[] {2, 12, 3, 4}, new long[] {2, 1, 3, 1}, true, 0),
+        Arguments.of(new long[] {2, 12, 3, 4}, new long[] {2, 1, 1, 4}, true, 1),
+        Arguments.of(new long[] {3, 5, 5, 4}, new long[] {3, 1, 1, 4}, false, 1),
+        Arguments.of(new long[] {PixelSums.MAX_SELECTOR_CROPS + 1, 2, 2, 4},
+            new long[] {PixelSums.MAX_SELECTOR_CROPS + 1, 1, 1, 4}, false, 0));
   }
 
   /** x a trainable variable: its gradient is requested by name, so the op stays. */

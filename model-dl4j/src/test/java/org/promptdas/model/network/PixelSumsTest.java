@@ -17,11 +17,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link PixelSums} equals a plain sum over the pixel axes, values and gradients, in double
- * precision, at one and at three crops, with its backward op rewritten away.
+ * precision, at one and three crops (a selector) and at more than it takes (a ones matrix), with
+ * its backward op rewritten away.
  */
 class PixelSumsTest {
   @ParameterizedTest
-  @ValueSource(ints = {1, 3})
+  @ValueSource(ints = {1, 3, PixelSums.MAX_SELECTOR_CROPS + 1}) // a selector, then a ones matrix
   void equalsTheSumOverPixelsAndItsGradient(int b) {
     Map<String, INDArray> want = run(false, b);
     Map<String, INDArray> got = run(true, b);
