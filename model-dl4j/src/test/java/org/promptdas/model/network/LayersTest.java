@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -116,6 +117,41 @@ class LayersTest {
     Map<String, INDArray> got = new HashMap<>(Map.of("qkv", last));
     got.put("out", out.eval());
     return got;
+  }
+
+  /**
+   * A layer norm of {@link Layers#BIAS_REWRITE_MIN} elements with known rows records its affine,
+   * whose rewritten gradients ({@link BroadcastGradients}) equal those of the unrecorded norm.
+   */
+  @Test
+  void layerNormWithRecordedAffineHasTheSameGradients() {
+    Map<String, INDArray> plain = layerNorm(false);
+    Map<String, INDArray> recorded = layerNorm(true);
+    for (String name : List.of("x", "n.weight", "n.bias")) {
+      INDArray want = plain.get(name);
+      double err = recorded.get(name).sub(want).norm2Number().doubleValue() / want.norm2Number().doubleValue();
+      assertEquals(0, err, 1e-12, name + " gradient differs (relative L2)");
+    }
+  }
+
+  /** Gradients of sum(layerNorm(x) * r), x [4096, 256], in double, rows given when {@code recorded}. */
+  private static Map<String, INDArray> layerNorm(boolean recorded) {
+    int rows = 4096;
+    int d = 256;
+    Nd4j.getRandom().setSeed(3);
+    INDArray weight = Nd4j.randn(DataType.DOUBLE, d);
+    INDArray bias = Nd4j.randn(DataType.DOUBLE, d);
+    SameDiff sd = SameDiff.create();
+    SDVariable x = sd.var("x", Nd4j.randn(DataType.DOUBLE, rows, d));
+    Layers l = new Layers(sd, new Variables(sd, n -> n.endsWith(".weight") ? weight : bias, DataType.DOUBLE), true);
+    SDVariable y = recorded ? l.layerNorm(x, "n", 1e-6, rows) : l.layerNorm(x, "n", 1e-6);
+    SDVariable loss = sd.sum(y.mul(sd.constant(Nd4j.randn(DataType.DOUBLE, rows, d))));
+    sd.setLossVariables(loss.name());
+    sd.createGradFunction();
+    assertEquals(recorded ? 2 : 0, BroadcastGradients.rewrite(sd.getFunction(SessionArrays.GRAD_FUNCTION)),
+        "the scale's and the shift's additions");
+    return new SessionArrays().gradientsAndOutputs(sd, Map.of(), List.of(loss.name()), List.of("x", "n.weight", "n.bias"))
+        .getGradients();
   }
 
   /** The packed projections [b * n, 3 * dim] every path runs on: a fixed draw in double. */
