@@ -29,8 +29,9 @@ import org.promptdas.model.network.Weights;
  * views instead of copies), which holds the same weight arrays.
  *
  * <p>The loss is attached to {@link #head()}; then {@link #prepare()} builds the backward graphs.
- * Each trainable variable lives in exactly one of the graphs, so {@link #trainables()} is their
- * union and an in-place update of those arrays updates the network. Not thread-safe.
+ * Each trainable variable lives in exactly one of the differentiated graphs (a twin holds the same
+ * array), so {@link #trainables()} is their union and an in-place update of those arrays updates
+ * the network. Not thread-safe.
  *
  * <pre>{@code
  * StudentGraph g = StudentGraph.build(weights, 2, 16, 0, true);
