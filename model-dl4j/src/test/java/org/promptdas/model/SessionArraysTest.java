@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.promptdas.core.PromptDasException;
 import org.promptdas.core.PromptDasException.BadInput;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
@@ -26,7 +27,8 @@ import org.promptdas.model.train.Gradients;
 /**
  * The session cache's size switch (its default and the error a bad value gives), and gradients
  * computed with array release on: equal to SameDiff's own method (release off) on every run, also
- * once the backward pass draws its arrays from a cache filled by earlier runs and by another graph.
+ * once the backward pass draws its arrays from a cache filled by earlier runs and by another graph;
+ * backward graphs with views run only here, with copies anywhere.
  */
 class SessionArraysTest {
   @Test
@@ -57,6 +59,37 @@ class SessionArraysTest {
       ph.forEach((k, v) -> one.put(k, v.get(NDArrayIndex.interval(0, 1))));
       arrays.output(other, one, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET); // fills the cache with other shapes
     }
+  }
+
+  /**
+   * A backward graph with views (a 256 px network: 1024 tokens, so the attention runs head by head)
+   * refuses SameDiff's own session; prepared with copies instead it runs there, and gives the
+   * gradients the views give through this class.
+   */
+  @Test
+  void viewsNeedSessionArraysAndCopiesRunAnywhereWithTheSameGradients() {
+    NetworkConfig cfg = new NetworkConfig(256, 8, 48, 1, 3, 4, 8, 2, 4, 128, 32, 8);
+    Weights w = Weights.initialise(cfg, 4);
+    Nd4j.getRandom().setSeed(8);
+    Map<String, INDArray> ph = RandomInputs.of(1, 256, 4, 0, new int[] {2}, 255, DataType.FLOAT);
+    SameDiff views = lossGraph(w);
+    Gradients.prepare(views, true);
+    SameDiff copies = lossGraph(w);
+    Gradients.prepare(copies, false);
+    List<String> names = new ArrayList<>(Gradients.trainables(views).keySet());
+    assertThrows(PromptDasException.class, () -> views.calculateGradients(ph, names));
+    Map<String, INDArray> want = new SessionArrays().gradientsAndOutputs(views, ph, List.of(), names).getGradients();
+    Map<String, INDArray> got = copies.calculateGradients(ph, names);
+    for (String n : names) {
+      assertEquals(want.get(n), got.get(n), n);
+    }
+  }
+
+  private static SameDiff lossGraph(Weights w) {
+    SameDiff sd = PromptDasGraph.build(w, 1, 4, 0, DataType.FLOAT);
+    sd.setLossVariables(sd.sum(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS)))
+        .add(sd.sum(sd.getVariable(PromptDasGraph.DET))).name());
+    return sd;
   }
 
   @AfterEach
