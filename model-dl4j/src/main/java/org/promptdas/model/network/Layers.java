@@ -42,8 +42,12 @@ final class Layers {
   SDVariable linear(SDVariable x, String name, long rows) {
     SDVariable bias = vars.get(name + ".bias");
     long out = bias.getShape()[0];
-    SDVariable y = sd.mmul(x, vars.get(name + ".weight"), false, true, false);
-    return rows * out >= BIAS_REWRITE_MIN ? BroadcastGradients.add(sd, y, 2, bias, out) : y.add(bias);
+    return addBias(sd.mmul(x, vars.get(name + ".weight"), false, true, false), bias, rows, out);
+  }
+
+  /** y [rows, n] + bias [n], recorded for {@link BroadcastGradients} from {@link #BIAS_REWRITE_MIN} elements. */
+  private SDVariable addBias(SDVariable y, SDVariable bias, long rows, long n) {
+    return rows * n >= BIAS_REWRITE_MIN ? BroadcastGradients.add(sd, y, 2, bias, n) : y.add(bias);
   }
 
   /**
@@ -70,10 +74,8 @@ final class Layers {
     SDVariable weight = vars.get(name + ".weight");
     SDVariable bias = vars.get(name + ".bias");
     long d = weight.getShape()[0];
-    if (rows * d < BIAS_REWRITE_MIN) {
-      return scaled(normalised, weight).add(bias);
-    }
-    return BroadcastGradients.add(sd, scaled(normalised, 2, weight, d), 2, bias, d);
+    SDVariable y = rows * d >= BIAS_REWRITE_MIN ? scaled(normalised, 2, weight, d) : scaled(normalised, weight);
+    return addBias(y, bias, rows, d);
   }
 
   /** x minus its mean over {@code axes}, and 1 / sqrt(population variance + eps) over the same axes. */

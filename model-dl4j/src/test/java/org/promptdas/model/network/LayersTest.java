@@ -30,6 +30,11 @@ import org.promptdas.model.train.Gradients;
 class LayersTest {
   private enum Path { BATCHED, PACKED, PACKED_REWRITTEN }
 
+  /** The attention every case runs: 3 heads of 4 channels over 20 tokens per crop. */
+  private static final int HEADS = 3;
+  private static final int N = 20;
+  private static final int DIM = HEADS * 4;
+
   /**
    * The forward-only packed attention, whose score reshapes are views ({@link SharedViews}), gives
    * the batched product's output in a {@link SessionArrays} session and refuses to run in any other.
@@ -37,60 +42,49 @@ class LayersTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void forwardOnlyPackedAttentionWithViewsEqualsTheBatchedProduct(int b) {
-    int heads = 3;
-    int n = 20;
-    int hd = 4;
-    INDArray want = run(Path.BATCHED, b, heads, n, hd).get("out");
-    SameDiff sd = viewGraph(b, heads, n, hd);
+    INDArray want = run(Path.BATCHED, b).get("out");
+    SameDiff sd = viewGraph(b);
     assertTrue(sd.getOps().values().stream().anyMatch(op -> op.getOp() instanceof CreateView), "views");
     assertTrue(Gradients.trainables(sd).isEmpty(), "the views' integer index variables are no weights");
     SessionArrays arrays = new SessionArrays();
     for (int run = 0; run < 3; run++) { // later runs take buffers the first ones released
       INDArray got = arrays.output(sd, Map.of(), "out").get("out");
-      double err = got.sub(want).norm2Number().doubleValue() / want.norm2Number().doubleValue();
-      assertEquals(0, err, 1e-12, "run " + run + ": out differs (relative L2)");
+      assertEquals(0, relative(got, want), 1e-12, "run " + run + ": out differs (relative L2)");
     }
-    SameDiff fresh = viewGraph(b, heads, n, hd);
+    SameDiff fresh = viewGraph(b);
     assertThrows(PromptDasException.class, () -> fresh.output(Map.of(), "out"),
         "SameDiff's own memory manager would reuse buffers that views still read");
   }
 
   /** The forward-only packed attention on run()'s qkv, output "out". */
-  private static SameDiff viewGraph(int b, int heads, int n, int hd) {
-    int dim = heads * hd;
+  private static SameDiff viewGraph(int b) {
     SameDiff sd = SameDiff.create();
-    SDVariable qkv = sd.constant("qkv", qkv(b, n, dim));
-    sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkv, b, n, dim, heads), "out");
+    SDVariable qkv = sd.constant("qkv", qkv(b));
+    sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkv, b, N, DIM, HEADS), "out");
     return sd;
   }
 
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void headByHeadAttentionOnPackedProjectionsEqualsTheBatchedProduct(int b) {
-    int heads = 3;
-    int n = 20;
-    int hd = 4;
-    Map<String, INDArray> batched = run(Path.BATCHED, b, heads, n, hd);
+    Map<String, INDArray> batched = run(Path.BATCHED, b);
     for (Path p : List.of(Path.PACKED, Path.PACKED_REWRITTEN)) {
-      Map<String, INDArray> packed = run(p, b, heads, n, hd);
+      Map<String, INDArray> packed = run(p, b);
       for (String name : List.of("out", "qkv")) {
-        INDArray want = batched.get(name);
-        double err = packed.get(name).sub(want).norm2Number().doubleValue()
-            / want.norm2Number().doubleValue();
-        assertEquals(0, err, 1e-12, p + ": " + name + " differs (relative L2)");
+        assertEquals(0, relative(packed.get(name), batched.get(name)), 1e-12,
+            p + ": " + name + " differs (relative L2)");
       }
     }
   }
 
   /** Output and the gradient of sum(out * r) for fixed random inputs, in double precision. */
-  private static Map<String, INDArray> run(Path path, int b, int heads, int n, int hd) {
-    int dim = heads * hd;
+  private static Map<String, INDArray> run(Path path, int b) {
     SameDiff sd = SameDiff.create();
-    SDVariable qkv = sd.var("qkv", qkv(b, n, dim));
-    INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * n, dim);
+    SDVariable qkv = sd.var("qkv", qkv(b));
+    INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * N, DIM);
     Layers l = new Layers(sd, null, true);
-    SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, n, dim, heads)
-        : l.packedHeads(qkv, b, n, dim, heads);
+    SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, N, DIM, HEADS)
+        : l.packedHeads(qkv, b, N, DIM, HEADS);
     SDVariable loss = sd.sum(out.mul(sd.constant(r)));
     sd.setLossVariables(loss.name());
     if (path != Path.PACKED_REWRITTEN) {
@@ -103,7 +97,7 @@ class LayersTest {
     assertEquals(1, SliceGradients.rewrite(grad), "qkv's slices are one tiling");
     assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof SliceBp),
         "no slice_bp left");
-    assertEquals(4 * b * heads, SharedViews.rewrite(grad), "two score reshapes per crop and head, and their gradients'");
+    assertEquals(4 * b * HEADS, SharedViews.rewrite(grad), "two score reshapes per crop and head, and their gradients'");
     assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof Reshape),
         "no reshape left");
     SessionArrays arrays = new SessionArrays();
@@ -128,9 +122,7 @@ class LayersTest {
     Map<String, INDArray> plain = layerNorm(false);
     Map<String, INDArray> recorded = layerNorm(true);
     for (String name : List.of("x", "n.weight", "n.bias")) {
-      INDArray want = plain.get(name);
-      double err = recorded.get(name).sub(want).norm2Number().doubleValue() / want.norm2Number().doubleValue();
-      assertEquals(0, err, 1e-12, name + " gradient differs (relative L2)");
+      assertEquals(0, relative(recorded.get(name), plain.get(name)), 1e-12, name + " gradient differs (relative L2)");
     }
   }
 
@@ -154,9 +146,14 @@ class LayersTest {
         .getGradients();
   }
 
-  /** The packed projections [b * n, 3 * dim] every path runs on: a fixed draw in double. */
-  private static INDArray qkv(int b, int n, int dim) {
+  /** The packed projections [b * N, 3 * DIM] every path runs on: a fixed draw in double. */
+  private static INDArray qkv(int b) {
     Nd4j.getRandom().setSeed(5);
-    return Nd4j.randn(DataType.DOUBLE, (long) b * n, 3L * dim);
+    return Nd4j.randn(DataType.DOUBLE, (long) b * N, 3L * DIM);
+  }
+
+  /** |got - want| / |want| (L2). */
+  private static double relative(INDArray got, INDArray want) {
+    return got.sub(want).norm2Number().doubleValue() / want.norm2Number().doubleValue();
   }
 }
