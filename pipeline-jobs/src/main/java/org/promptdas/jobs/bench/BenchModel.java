@@ -34,8 +34,10 @@ import picocli.CommandLine.Option;
  * {@code bench-model}: seconds per forward pass and per training step (forward, backward, an AdamW
  * update of every weight, on a mean-squared loss of all three heads) of the tiny and the paper's
  * network at batch 1 and 2, peak resident memory, and the ratio of each time to the time the
- * model's analytically counted FLOPs take at the GFLOP/s of a large ND4J sgemm measured in the same
- * run, and the inference throughput in windows per second (batch / forward time; compare
+ * model's analytically counted FLOPs take at the best GFLOP/s of a large ND4J sgemm measured in the
+ * same run ({@link SgemmRate}, sampled before every timed run), with a paired ratio beside it (each
+ * timed run against the sgemm sample just before it, the median of those: steadier on a VM whose
+ * speed drifts), and the inference throughput in windows per second (batch / forward time; compare
  * {@code --batches 1,8,32 --forward-only}). The last line reads {@code forward_ratio=<x> train_ratio=<y>} for the paper's network at
  * batch 2 ({@code train_ratio=NaN} when the step ran out of memory, which the paper's network does
  * on a 24 GB machine with SameDiff M2.1's session memory manager). A benchmark: it prints
@@ -91,9 +93,10 @@ public final class BenchModel implements Callable<Integer> {
       NetworkConfig cfg = NetworkConfig.named(name);
       networks.add(new Network(name, cfg, StudentGraph.recompute(recompute, cfg)));
     }
-    double gflops = sgemm();
-    System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5)%n",
-        Nd4j.getExecutioner().getClass().getSimpleName(), NativeHelpers.describe(), gflops);
+    sgemm = new SgemmRate();
+    System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5, BLAS and "
+        + "matmul op; sampled again before every timed run)%n",
+        Nd4j.getExecutioner().getClass().getSimpleName(), NativeHelpers.describe(), sgemm.sample(5));
     double[] last = null;
     for (Network net : networks) {
       String name = net.name();
@@ -105,22 +108,23 @@ public final class BenchModel implements Callable<Integer> {
         // arrays are garbage (and freed) before the training steps are timed
         SessionArrays arrays = new SessionArrays();
         OpTimes fwdTimes = new OpTimes();
-        double fwd = time(() -> forwardOnce(arrays, w, b, fwdTimes), fwdTimes);
+        Timing fwd = time(() -> forwardOnce(arrays, w, b, fwdTimes), fwdTimes, fwdFlops);
         forwardGraph = null;
-        double fwdRatio = fwd / (fwdFlops / 1e9 / gflops);
-        System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f), %.2f windows/s, "
-            + "peak RSS %.2f GB%n", name, b, fwd, fwdFlops / 1e9, fwdRatio, b / fwd, peakRssGb());
+        double fwdRatio = fwd.ratio(fwdFlops, sgemm.best());
+        System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
+            + "%.2f windows/s, peak RSS %.2f GB%n", name, b, fwd.median(), fwdFlops / 1e9, fwdRatio,
+            fwd.pairedRatio(), b / fwd.median(), peakRssGb());
         double trainRatio = Double.NaN;
         if (forwardOnly) {
           last = new double[] {fwdRatio, trainRatio};
           continue;
         }
         try {
-          double train = timeTraining(w, b, net.recompute());
-          trainRatio = train / (3 * fwdFlops / 1e9 / gflops);
-          System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f), "
-              + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train, 3 * fwdFlops / 1e9,
-              trainRatio, net.recompute(), peakRssGb());
+          Timing train = timeTraining(w, b, net.recompute(), 3 * fwdFlops);
+          trainRatio = train.ratio(3 * fwdFlops, sgemm.best());
+          System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
+              + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train.median(), 3 * fwdFlops / 1e9,
+              trainRatio, train.pairedRatio(), net.recompute(), peakRssGb());
         } catch (OutOfMemoryError e) {
           System.gc();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step out of memory (%s), peak RSS %.2f GB%n",
@@ -133,23 +137,6 @@ public final class BenchModel implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "forward_ratio=%.2f train_ratio=%.2f%n", last[0], last[1]);
     }
     return 0;
-  }
-
-  private static double sgemm() {
-    int n = 2048;
-    INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
-    INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
-    INDArray c = Nd4j.create(DataType.FLOAT, n, n);
-    double best = Double.MAX_VALUE;
-    for (int i = 0; i < 6; i++) {
-      long t0 = System.nanoTime();
-      Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-      double s = (System.nanoTime() - t0) / 1e9;
-      if (i > 0) {
-        best = Math.min(best, s);
-      }
-    }
-    return 2.0 * n * n * n / best / 1e9;
   }
 
   private Map<String, INDArray> inputs(NetworkConfig c, int b) {
@@ -187,7 +174,7 @@ public final class BenchModel implements Callable<Integer> {
   /** A network to time: its name, configuration and whether its training steps recompute the encoder. */
   private record Network(String name, NetworkConfig config, boolean recompute) {}
 
-  private double timeTraining(Weights w, int b, boolean parts) throws IOException {
+  private Timing timeTraining(Weights w, int b, boolean parts, double flops) throws IOException {
     NetworkConfig c = w.config();
     StudentGraph student = StudentGraph.build(w, b, 8, 0, parts);
     SameDiff sd = student.head();
@@ -218,26 +205,45 @@ public final class BenchModel implements Callable<Integer> {
       long t0 = System.nanoTime();
       opt.update(params, grads, 1e-5);
       updateNanos += System.nanoTime() - t0;
-    }, times);
+    }, times, flops);
   }
+
+  /** The sgemm yardstick, sampled before every timed run (made once the arguments are checked). */
+  private SgemmRate sgemm;
 
   /** Nanoseconds spent in AdamW updates since the last warm-up ended. */
   private long updateNanos;
 
   /**
-   * Median seconds of {@link #reps} runs after {@link #warmup} untimed ones, with a GC between runs;
-   * prints every run's time, warm-up included, so the approach to steady state is visible, and the
-   * resident memory after the first and the last timed run, so growth per run shows (run with many
+   * The median seconds of a stage's timed runs, and the median of their paired ratios (each run's
+   * time over the time its FLOPs take at the sgemm rate sampled just before it).
+   */
+  private record Timing(double median, double pairedRatio) {
+    /** The median time over the time {@code flops} take at {@code gflops}. */
+    double ratio(double flops, double gflops) {
+      return median / (flops / 1e9 / gflops);
+    }
+  }
+
+  /**
+   * {@link #reps} runs of {@code r} (of {@code flops} FLOPs) after {@link #warmup} untimed ones, with
+   * a GC between runs and an sgemm sample before each timed run; prints every run's time, warm-up
+   * included, so the approach to steady state is visible, the sgemm samples, and the resident
+   * memory after the first and the last timed run, so growth per run shows (run with many
    * {@code --reps} to see whether memory stays flat), and with {@code --op-times} where the timed
    * runs' time went.
    */
-  private double time(Runnable r, OpTimes times) throws IOException {
+  private Timing time(Runnable r, OpTimes times, double flops) throws IOException {
     double[] all = new double[warmup + reps];
+    double[] rates = new double[reps];
     double firstRss = Double.NaN;
     for (int i = 0; i < all.length; i++) {
       if (i == warmup) {
         times.reset();
         updateNanos = 0;
+      }
+      if (i >= warmup) {
+        rates[i - warmup] = sgemm.sample(2);
       }
       long t0 = System.nanoTime();
       r.run();
@@ -252,6 +258,11 @@ public final class BenchModel implements Callable<Integer> {
       runs.append(String.format(Locale.ROOT, i == warmup ? " | %.2f" : " %.2f", all[i]));
     }
     System.out.println(runs);
+    StringBuilder samples = new StringBuilder("  sgemm before each timed run (GFLOP/s):");
+    for (double g : rates) {
+      samples.append(String.format(Locale.ROOT, " %.0f", g));
+    }
+    System.out.println(samples);
     double lastRss = statusGb("VmRSS:");
     System.out.printf(Locale.ROOT, "  resident after timed run 1: %.3f GB, after run %d: %.3f GB (%+.1f MB per run)%n",
         firstRss, reps, lastRss, reps > 1 ? (lastRss - firstRss) * 1024 / (reps - 1) : 0.0);
@@ -263,8 +274,17 @@ public final class BenchModel implements Callable<Integer> {
           times.seconds() / reps, update, Arrays.stream(t).sum() / reps);
       System.out.print(times.table(opTimes, reps));
     }
-    Arrays.sort(t);
-    return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+    double[] paired = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      paired[i] = t[i] / (flops / 1e9 / rates[i]);
+    }
+    return new Timing(median(t), median(paired));
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private static double peakRssGb() throws IOException {
