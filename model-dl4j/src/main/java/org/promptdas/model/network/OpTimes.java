@@ -17,7 +17,10 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * Where a graph's time goes: wall time and call count per op type (libnd4j's op name, e.g.
- * {@code matmul}, {@code add_bp}), summed over every graph it is {@linkplain #attach attached} to.
+ * {@code matmul}, {@code add_bp}), summed over every graph it is {@linkplain #attach attached} to,
+ * and for the products ({@link OpFlops}: matmul and its gradient, convolutions, tensordot) the
+ * FLOPs they performed, so that each product type's GFLOP/s shows how close it runs to the
+ * machine's matrix-multiply rate.
  * Backward graphs are included: {@link SessionArrays} runs them with their forward graph's
  * listeners. The time of an op runs from SameDiff's call before its execution to the call after,
  * so it covers the kernel and the op's own bookkeeping, not the session's work between ops;
@@ -32,10 +35,17 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * }</pre>
  */
 public final class OpTimes extends BaseListener {
-  /** One op type's total: its name, the number of calls and the seconds they took. */
-  public record Entry(String op, long calls, double seconds) {}
+  /** One op type's total: its name, the number of calls, the seconds they took and their FLOPs (0 for non-products). */
+  public record Entry(String op, long calls, double seconds, double flops) {}
 
-  private final Map<String, long[]> totals = new HashMap<>();
+  /** Calls, nanoseconds and FLOPs of one op type. */
+  private static final class Total {
+    long calls;
+    long nanos;
+    double flops;
+  }
+
+  private final Map<String, Total> totals = new HashMap<>();
   private long started;
 
   /** Adds this listener to {@code sd}; returns {@code sd}. */
@@ -51,20 +61,31 @@ public final class OpTimes extends BaseListener {
 
   /** Seconds of op time recorded since the last {@link #reset}. */
   public double seconds() {
-    return totals.values().stream().mapToLong(t -> t[1]).sum() / 1e9;
+    return totals.values().stream().mapToLong(t -> t.nanos).sum() / 1e9;
+  }
+
+  /** FLOPs the products performed since the last {@link #reset}. */
+  public double flops() {
+    return totals.values().stream().mapToDouble(t -> t.flops).sum();
+  }
+
+  /** Seconds the products ({@link OpFlops}) took since the last {@link #reset}. */
+  public double productSeconds() {
+    return totals.values().stream().filter(t -> t.flops > 0).mapToLong(t -> t.nanos).sum() / 1e9;
   }
 
   /** The op types by time, longest first. */
   public List<Entry> entries() {
     List<Entry> out = new ArrayList<>();
-    totals.forEach((op, t) -> out.add(new Entry(op, t[0], t[1] / 1e9)));
+    totals.forEach((op, t) -> out.add(new Entry(op, t.calls, t.nanos / 1e9, t.flops)));
     out.sort(Comparator.comparingDouble(Entry::seconds).reversed().thenComparing(Entry::op));
     return out;
   }
 
   /**
    * The {@code top} op types by time as text lines, each total divided by {@code runs} (so per run
-   * when the times cover that many runs), and a last line for all the others.
+   * when the times cover that many runs), products with their GFLOP/s, and a last line for all the
+   * others.
    */
   public String table(int top, int runs) {
     StringBuilder sb = new StringBuilder();
@@ -74,8 +95,10 @@ public final class OpTimes extends BaseListener {
     for (int i = 0; i < all.size(); i++) {
       Entry e = all.get(i);
       if (i < top) {
-        sb.append(String.format(Locale.ROOT, "    %-24s %8.3f s %7d calls%n", e.op(),
-            e.seconds() / runs, e.calls() / runs));
+        String rate = e.flops() > 0 && e.seconds() > 0
+            ? String.format(Locale.ROOT, " %7.1f GFLOP/s", e.flops() / e.seconds() / 1e9) : "";
+        sb.append(String.format(Locale.ROOT, "    %-24s %8.3f s %7d calls%s%n", e.op(),
+            e.seconds() / runs, e.calls() / runs, rate));
       } else {
         rest += e.seconds();
         restCalls += e.calls();
@@ -101,8 +124,13 @@ public final class OpTimes extends BaseListener {
   @Override
   public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext ctx,
       INDArray[] outputs) {
-    long[] t = totals.computeIfAbsent(op.getOp().opName(), k -> new long[2]);
-    t[0]++;
-    t[1] += System.nanoTime() - started;
+    long nanos = System.nanoTime() - started;
+    String name = op.getOp().opName();
+    Total t = totals.computeIfAbsent(name, k -> new Total());
+    t.calls++;
+    t.nanos += nanos;
+    if (ctx != null) {
+      t.flops += OpFlops.of(name, op.getOp(), ctx.getInputArrays().toArray(new INDArray[0]), outputs);
+    }
   }
 }

@@ -11,11 +11,13 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.TensorMmul;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link OpTimes} counts every op a run executes, the backward graph's included, sums to its
- * entries, forgets on reset, and prints the top entries plus one line for the rest.
+ * entries, forgets on reset, and prints the top entries plus one line for the rest; it counts the
+ * products' FLOPs ({@link OpFlops}) as the shapes give them.
  */
 class OpTimesTest {
   @Test
@@ -57,5 +59,43 @@ class OpTimesTest {
     assertEquals(3, table.lines().count(), table);
     assertTrue(table.lines().toList().get(2).contains("(" + (sorted.size() - 2) + " other ops)"), table);
     assertTrue(table.startsWith(String.format("    %-24s", sorted.get(0).op())), table);
+  }
+
+  @Test
+  void countsProductFlopsFromShapes() {
+    SameDiff sd = SameDiff.create();
+    SDVariable x = sd.placeHolder("x", DataType.FLOAT, 4, 16);
+    SDVariable w = sd.var("w", Nd4j.rand(DataType.FLOAT, 16, 8));
+    SDVariable v = sd.var("v", Nd4j.rand(DataType.FLOAT, 16, 8));
+    SDVariable h = x.mmul(w);                                         // [4,16] x [16,8]: 2*4*8*16
+    SDVariable g = sd.mmul(h, v, false, true, false);                 // [4,8] x [8,16]: 2*4*16*8
+    SDVariable back = sd.mmul(g, x, true, false, false);              // [4,16]^T x [4,16]: 2*16*16*4
+    SDVariable img = sd.placeHolder("img", DataType.FLOAT, 2, 5, 6, 3);
+    SDVariable k = sd.var("k", Nd4j.rand(DataType.FLOAT, 3, 3, 3, 7)); // YXIO: 3x3, 3 -> 7 channels
+    SDVariable conv = sd.cnn.conv2d(img, k, Layers.sizeKeeping(3));   // [2,5,6,7]: 2*420*27
+    SDVariable sums = new TensorMmul(sd, img, img, new int[][] {{0, 1, 2}, {0, 1, 2}}).outputVariable(); // [3,3], 60 summed
+    sd.setLossVariables(sd.sum(back).add(sd.sum(conv)).add("loss", sd.sum(sums)).name());
+    sd.createGradFunction();
+    OpTimes times = new OpTimes();
+    times.attach(sd);
+    SessionArrays arrays = new SessionArrays();
+    Map<String, INDArray> in = Map.of("x", Nd4j.rand(DataType.FLOAT, 4, 16), "img", Nd4j.rand(DataType.FLOAT, 2, 5, 6, 3));
+
+    arrays.output(sd, in, "loss");
+    Map<String, Double> flops = times.entries().stream()
+        .collect(Collectors.toMap(OpTimes.Entry::op, OpTimes.Entry::flops));
+    assertEquals(2 * 2.0 * 4 * 8 * 16 + 2.0 * 16 * 16 * 4, flops.get("matmul"), 1e-9, flops.toString());
+    assertEquals(2.0 * 2 * 5 * 6 * 7 * 27, flops.getOrDefault("conv2d", -1.0), 1e-9, flops.toString());
+    assertEquals(2.0 * 3 * 3 * 60, flops.getOrDefault("tensordot", -1.0), 1e-6);
+    assertEquals(0.0, flops.getOrDefault("reduce_sum", -1.0), "not a product");
+    assertEquals(flops.values().stream().mapToDouble(Double::doubleValue).sum(), times.flops(), 1e-6);
+    assertTrue(times.productSeconds() > 0 && times.productSeconds() <= times.seconds());
+    assertTrue(times.table(10, 1).contains("GFLOP/s"), times.table(10, 1));
+
+    times.reset();
+    arrays.gradientsAndOutputs(sd, in, List.of("loss"), List.of("w", "v", "k"));
+    flops = times.entries().stream().collect(Collectors.toMap(OpTimes.Entry::op, OpTimes.Entry::flops));
+    assertEquals(2 * 4.0 * 4 * 8 * 16 + 4.0 * 16 * 16 * 4, flops.get("matmul_bp"), 1e-9,
+        "both operand gradients of each product");
   }
 }

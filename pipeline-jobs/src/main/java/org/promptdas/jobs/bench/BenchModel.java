@@ -273,6 +273,13 @@ public final class BenchModel implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  per timed run: %.3f s in ops%s, of %.3f s (mean); top ops:%n",
           times.seconds() / reps, update, Arrays.stream(t).sum() / reps);
       System.out.print(times.table(opTimes, reps));
+      double products = times.productSeconds();
+      if (products > 0) {
+        double rate = times.flops() / products / 1e9;
+        System.out.printf(Locale.ROOT, "  products (matmul, conv2d, tensordot): %.1f GFLOP in %.3f s per run, "
+            + "%.1f GFLOP/s (%.2f of the best sgemm so far); all other ops: %.3f s%n", times.flops() / 1e9 / reps,
+            products / reps, rate, rate / sgemm.best(), (times.seconds() - products) / reps);
+      }
     }
     double[] paired = new double[reps];
     for (int i = 0; i < reps; i++) {
