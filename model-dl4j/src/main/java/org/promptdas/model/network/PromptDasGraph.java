@@ -166,8 +166,7 @@ public final class PromptDasGraph {
     String pre = "image_encoder.blocks." + i + ".";
     long rows = (long) b * n;
     SDVariable y = l.layerNorm(x, pre + "norm1", 1e-6, rows);
-    SDVariable qkv = l.linear(y, pre + "attn.qkv", rows);
-    x = x.add(l.linear(l.selfAttention(qkv, b, n, d, c.heads()), pre + "attn.proj", rows));
+    x = x.add(l.linear(l.selfAttention(y, pre + "attn.qkv", b, n, d, c.heads()), pre + "attn.proj", rows));
     y = l.layerNorm(x, pre + "norm2", 1e-6, rows);
     return x.add(l.linear(l.gelu(l.linear(y, pre + "mlp.fc1", rows)), pre + "mlp.fc2", rows));
   }

@@ -23,8 +23,8 @@ import org.promptdas.model.train.Gradients;
 
 /**
  * The two ways {@link Layers} runs self-attention give the same values and gradients, the packed
- * one also with its backward graph rewritten ({@link SliceGradients}: one crop tiles qkv by
- * columns, two crops by rows and columns; {@link SharedViews}: the score reshapes and their
+ * one also with its backward graph rewritten ({@link SliceGradients}: one crop tiles the
+ * transposed qkv by rows, two crops by rows and columns; {@link SharedViews}: the score reshapes and their
  * gradients' as views, three runs over one cache).
  */
 class LayersTest {
@@ -59,8 +59,8 @@ class LayersTest {
   /** The forward-only packed attention on run()'s qkv, output "out". */
   private static SameDiff viewGraph(int b) {
     SameDiff sd = SameDiff.create();
-    SDVariable qkv = sd.constant("qkv", qkv(b));
-    sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkv, b, N, DIM, HEADS), "out");
+    SDVariable qkvT = sd.constant("qkvT", qkv(b).transpose().dup());
+    sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkvT, b, N, DIM, HEADS), "out");
     return sd;
   }
 
@@ -84,7 +84,7 @@ class LayersTest {
     INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * N, DIM);
     Layers l = new Layers(sd, null, true);
     SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, N, DIM, HEADS)
-        : l.packedHeads(qkv, b, N, DIM, HEADS);
+        : l.packedHeads(sd.permute(qkv, 1, 0), b, N, DIM, HEADS);
     SDVariable loss = sd.sum(out.mul(sd.constant(r)));
     sd.setLossVariables(loss.name());
     if (path != Path.PACKED_REWRITTEN) {
@@ -94,7 +94,7 @@ class LayersTest {
     }
     sd.createGradFunction();
     SameDiff grad = sd.getFunction(SessionArrays.GRAD_FUNCTION);
-    assertEquals(1, SliceGradients.rewrite(grad), "qkv's slices are one tiling");
+    assertEquals(1, SliceGradients.rewrite(grad), "the transposed qkv's slices are one tiling");
     assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof SliceBp),
         "no slice_bp left");
     assertEquals(4 * b * HEADS, SharedViews.rewrite(grad), "two score reshapes per crop and head, and their gradients'");
