@@ -221,8 +221,13 @@ public final class BenchModel implements Callable<Integer> {
   private record Timing(double median, double pairedRatio) {
     /** The median time over the time {@code flops} take at {@code gflops}. */
     double ratio(double flops, double gflops) {
-      return median / (flops / 1e9 / gflops);
+      return BenchModel.ratio(median, flops, gflops);
     }
+  }
+
+  /** {@code seconds} over the time {@code flops} take at {@code gflops} GFLOP/s. */
+  private static double ratio(double seconds, double flops, double gflops) {
+    return seconds / (flops / 1e9 / gflops);
   }
 
   /**
@@ -283,7 +288,7 @@ public final class BenchModel implements Callable<Integer> {
     }
     double[] paired = new double[reps];
     for (int i = 0; i < reps; i++) {
-      paired[i] = t[i] / (flops / 1e9 / rates[i]);
+      paired[i] = ratio(t[i], flops, rates[i]);
     }
     return new Timing(median(t), median(paired));
   }
