@@ -30,8 +30,18 @@ import org.promptdas.model.train.Gradients;
 class BackwardRewritesNetworkTest {
   @Test
   void rewrittenGradientsEqualSameDiffsOwn() {
-    Map<String, INDArray> own = gradients(true);
-    Map<String, INDArray> ref = gradients(false);
+    compare(new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2));
+  }
+
+  /** The stem's convolutions and group norms through the same rewrites. */
+  @Test
+  void rewrittenGradientsEqualSameDiffsOwnWithStem() {
+    compare(new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2, 16));
+  }
+
+  private static void compare(NetworkConfig cfg) {
+    Map<String, INDArray> own = gradients(cfg, true);
+    Map<String, INDArray> ref = gradients(cfg, false);
     // the attention key biases' gradients are zero up to rounding (softmax ignores a constant per
     // query), so errors are relative to at least a millionth of the largest gradient
     double floor = 1e-6 * ref.values().stream().mapToDouble(g -> g.norm2Number().doubleValue()).max().orElseThrow();
@@ -47,8 +57,7 @@ class BackwardRewritesNetworkTest {
     assertTrue(bad.isEmpty(), String.join("\n", bad));
   }
 
-  private static Map<String, INDArray> gradients(boolean rewrite) {
-    NetworkConfig cfg = new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2);
+  private static Map<String, INDArray> gradients(NetworkConfig cfg, boolean rewrite) {
     int slots = 4;
     int extras = 2;
     SameDiff sd = PromptDasGraph.build(Weights.initialise(cfg, 11), 1, slots, extras, DataType.DOUBLE);

@@ -21,12 +21,22 @@ import org.promptdas.model.network.Weights;
  * with padded prompts and extra tokens ({@link FiniteDifferences}). Every trainable tensor is checked
  * at a few random entries, so every custom piece (patch embedding, bicubic position resampling, manual layer and group
  * norms, erf GELU, masked attentions, transposed convolutions as matmuls, bilinear resampling,
- * YXIO convolutions, Fourier features) has its backward pass verified.
+ * YXIO convolutions, Fourier features) has its backward pass verified; likewise the network with
+ * a convolutional stem and skips (stride-2 merges as products, the stem's group norms at three
+ * resolutions).
  */
 class GradientCheckTest {
   @Test
   void wholeNetworkGradientsMatchFiniteDifferences() {
-    NetworkConfig cfg = new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2);
+    check(new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2));
+  }
+
+  @Test
+  void networkWithStemGradientsMatchFiniteDifferences() {
+    check(new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2, 8));
+  }
+
+  private static void check(NetworkConfig cfg) {
     Weights w = Weights.initialise(cfg, 11);
     int b = 2;
     int slots = 4;

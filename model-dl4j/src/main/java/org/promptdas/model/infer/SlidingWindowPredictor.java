@@ -15,8 +15,9 @@ import org.promptdas.model.PromptDasModel;
  * 384, 128; the last window of each axis clamped to the edge, slices smaller than a crop padded),
  * each window predicted in 4 rotations (0, 90, 180, 270 degrees) whose outputs are rotated back,
  * and every pixel the equal-weight mean of all predictions covering it (a count map). Prompt points
- * inside a window go with it (rotated alike). Windows are batched ({@code batch} crops per forward
- * pass). Memory: two float maps of the slice plus one batch (garbage is collected after each
+ * inside a window go with it (rotated alike); with self-prompting ({@link SelfPrompting}) each
+ * window also gets the points its own first pass detects. Windows are batched ({@code batch} crops
+ * per forward pass). Memory: two float maps of the slice plus one batch (garbage is collected after each
  * batch). Not thread-safe (one per task).
  */
 public final class SlidingWindowPredictor {
@@ -24,12 +25,21 @@ public final class SlidingWindowPredictor {
   private final TileGrid grid;
   private final boolean rotations;
   private final int batch;
+  private final boolean selfPrompting;
 
+  /** The paper's inference: given prompts only. */
   public SlidingWindowPredictor(PromptDasModel model, int stride, boolean rotations, int batch) {
+    this(model, stride, rotations, batch, false);
+  }
+
+  /** With {@code selfPrompting}, each window is also prompted with the points it detects itself. */
+  public SlidingWindowPredictor(PromptDasModel model, int stride, boolean rotations, int batch,
+      boolean selfPrompting) {
     this.model = model;
     this.grid = new TileGrid(model.config().imageSize(), stride, TileGrid.SmallSlicePolicy.PAD);
     this.rotations = rotations;
     this.batch = batch;
+    this.selfPrompting = selfPrompting;
   }
 
   /** Foreground probability and density of every pixel of the slice (row-major). */
@@ -77,8 +87,10 @@ public final class SlidingWindowPredictor {
   }
 
   private void run(List<Job> jobs, float[] prob, float[] dens, int[] count, int w, int h, int n) {
-    PromptDasModel.Prediction p = model.predict(jobs.stream().map(Job::crop).toList(),
-        jobs.stream().map(Job::prompts).toList());
+    List<IntImage> crops = jobs.stream().map(Job::crop).toList();
+    List<List<Point>> prompts = jobs.stream().map(Job::prompts).toList();
+    PromptDasModel.Prediction p = selfPrompting ? SelfPrompting.predict(model, crops, prompts)
+        : model.predict(crops, prompts);
     for (int j = 0; j < jobs.size(); j++) {
       Job job = jobs.get(j);
       float[] pr = Rot90.map(p.probability(j), n, -job.turns());

@@ -17,7 +17,7 @@ public final class Flops {
     double n = g * g;
     double p = c.patchSize();
     double s = c.posGrid();
-    double enc = 2 * n * 3 * p * p * d + 2 * n * s * s * d
+    double enc = (c.hasStem() ? stem(c) : 2 * n * 3 * p * p * d) + 2 * n * s * s * d
         + c.depth() * (2 * n * d * 3 * d + 4 * n * n * d + 2 * n * d * d + 4 * n * d * d * c.mlpRatio());
     double t = tokens;
     double a = c.attnDim();
@@ -38,5 +38,20 @@ public final class Flops {
         + 2 * (2 * ms) * (2 * ms) * k                                  // det conv 3 (1x1)
         + 3 * 2 * t * d * d;                                           // contrastive MLP
     return batch * (enc + dec + heads);
+  }
+
+  /** The convolutional stem and its skips into the mask upscaling. */
+  private static double stem(NetworkConfig c) {
+    double s = c.imageSize();
+    double w = c.stemWidth();
+    double d = c.embedDim();
+    double full = s * s;
+    double half = full / 4;
+    double quarter = full / 16;
+    return 2 * full * 3 * w * 9
+        + 2 * half * 4 * w * 2 * w + 2 * half * 2 * w * 2 * w * 9
+        + 2 * quarter * 8 * w * 4 * w + 2 * quarter * 4 * w * 4 * w * 9
+        + 2 * quarter / 4 * 16 * w * d
+        + 2 * quarter * 4 * w * d / 4 + 2 * half * 2 * w * d / 8;
   }
 }

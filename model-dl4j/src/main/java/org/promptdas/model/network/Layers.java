@@ -249,6 +249,31 @@ final class Layers {
         .dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build();
   }
 
+  /**
+   * A stem level on channels-last x [b, n, n, cin]: the 3x3 convolution {@code name.conv}, the
+   * group norm {@code name.norm} ({@link #STEM_GROUPS} groups) and GELU: [b, n, n, cout].
+   */
+  SDVariable convNormGelu(SDVariable x, String name, int b, int n, int cin, int cout) {
+    SDVariable y = conv(x, name + ".conv", 3, new long[] {b, n, n, cin});
+    return gelu(groupNorm(y, name + ".norm", b, cout, n, STEM_GROUPS, 1e-5));
+  }
+
+  /** Group-norm groups of the stem's levels (their widths are multiples of it). */
+  static final int STEM_GROUPS = 8;
+
+  /**
+   * A 2x2 stride-2 convolution {@code name} (YXIO weight [2, 2, cin, cout]) of channels-last
+   * x [b, n, n, cin] as one product on its 2x2 blocks: [b, n/2, n/2, cout].
+   */
+  SDVariable merge2x2(SDVariable x, String name, int b, int n, int cin, int cout) {
+    int h = n / 2;
+    long rows = (long) b * h * h;
+    SDVariable blocks = sd.reshape(sd.permute(sd.reshape(x, b, h, 2, h, 2, cin), 0, 1, 3, 2, 4, 5), rows, 4L * cin);
+    SDVariable y = addBias(sd.mmul(blocks, sd.reshape(vars.get(name + ".weight"), 4L * cin, cout)),
+        vars.get(name + ".bias"), rows, cout);
+    return sd.reshape(y, b, h, h, cout);
+  }
+
   /** ConvTranspose2d(kernel 2, stride 2) of x [b, cin, n, n] with weight [cin, cout, 2, 2]. */
   SDVariable convTranspose2x2(SDVariable x, String name, int b, int cin, int cout, int n) {
     SDVariable rows = sd.reshape(sd.permute(x, 0, 2, 3, 1), (long) b * n * n, cin);

@@ -12,14 +12,42 @@ import java.util.Map;
  * inner {@code attention.out_proj}) are not part of it.
  */
 public final class ParamSpec {
+  /** Prefix of the convolutional stem's tensors ({@link NetworkConfig#stemWidth}). */
+  public static final String STEM = "image_encoder.stem.";
+  /** Prefix of the high-resolution skips into the mask upscaling (networks with a stem). */
+  public static final String SKIP = "mask_decoder.skip.";
+  /**
+   * The tensors that are fixed buffers in the authors' network, never trained: the random Fourier
+   * matrix of the prompt encoder.
+   */
+  public static final String FOURIER = "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix";
+
   private ParamSpec() {}
+
+  /** True for a tensor that training never changes ({@link #FOURIER}). */
+  public static boolean frozen(String name) {
+    return name.equals(FOURIER);
+  }
 
   public static Map<String, long[]> of(NetworkConfig c) {
     Map<String, long[]> m = new LinkedHashMap<>();
     long d = c.embedDim();
     long a = c.attnDim();
-    m.put("image_encoder.patch_embed.proj.weight", new long[] {d, 3, c.patchSize(), c.patchSize()});
-    m.put("image_encoder.patch_embed.proj.bias", new long[] {d});
+    if (c.hasStem()) {
+      long w = c.stemWidth();
+      conv(m, STEM + "0.conv", 3, w, 3);
+      norm(m, STEM + "0.norm", w);
+      conv(m, STEM + "1.merge", w, 2 * w, 2);
+      conv(m, STEM + "1.conv", 2 * w, 2 * w, 3);
+      norm(m, STEM + "1.norm", 2 * w);
+      conv(m, STEM + "2.merge", 2 * w, 4 * w, 2);
+      conv(m, STEM + "2.conv", 4 * w, 4 * w, 3);
+      norm(m, STEM + "2.norm", 4 * w);
+      conv(m, STEM + "3.merge", 4 * w, d, 2);
+    } else {
+      m.put("image_encoder.patch_embed.proj.weight", new long[] {d, 3, c.patchSize(), c.patchSize()});
+      m.put("image_encoder.patch_embed.proj.bias", new long[] {d});
+    }
     m.put("image_encoder.pos_embed", new long[] {1, (long) c.posGrid() * c.posGrid() + 1, d});
     for (int i = 0; i < c.depth(); i++) {
       String p = "image_encoder.blocks." + i + ".";
@@ -31,7 +59,7 @@ public final class ParamSpec {
       linear(m, p + "mlp.fc2", d * c.mlpRatio(), d);
     }
     norm(m, "image_encoder.norm", d);
-    m.put("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix", new long[] {2, d / 2});
+    m.put(FOURIER, new long[] {2, d / 2});
     m.put("mask_decoder.mask_tokens.weight", new long[] {1, d});
     for (int i = 0; i < c.decoderDepth(); i++) {
       String p = "mask_decoder.transformer.layers." + i + ".";
@@ -52,6 +80,10 @@ public final class ParamSpec {
     norm(m, "mask_decoder.output_upscaling.1", d / 4);
     m.put("mask_decoder.output_upscaling.3.weight", new long[] {d / 4, d / 8, 2, 2});
     m.put("mask_decoder.output_upscaling.3.bias", new long[] {d / 8});
+    if (c.hasStem()) {
+      conv(m, SKIP + "0", 4L * c.stemWidth(), d / 4, 1);
+      conv(m, SKIP + "1", 2L * c.stemWidth(), d / 8, 1);
+    }
     linear(m, "mask_decoder.output_hypernetworks_mlps.layers.0", d, d);
     linear(m, "mask_decoder.output_hypernetworks_mlps.layers.1", d, d);
     linear(m, "mask_decoder.output_hypernetworks_mlps.layers.2", d, d / 8);
@@ -68,6 +100,11 @@ public final class ParamSpec {
     linear(m, "mask_decoder.Contrast_mlp.layers.1", d, d);
     linear(m, "mask_decoder.Contrast_mlp.layers.2", d, d);
     return m;
+  }
+
+  private static void conv(Map<String, long[]> m, String p, long in, long out, long k) {
+    m.put(p + ".weight", new long[] {out, in, k, k});
+    m.put(p + ".bias", new long[] {out});
   }
 
   private static void linear(Map<String, long[]> m, String p, long in, long out) {

@@ -10,7 +10,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Builds the Prompt-DAS forward graph for fixed sizes (batch, prompt slots, extra tokens):
  * <ul>
  *   <li>encoder: DINO ViT (patch embedding as a matmul, the position embedding always resampled
- *       bicubically to the patch grid, no class token, pre-norm blocks, final norm);</li>
+ *       bicubically to the patch grid, no class token, pre-norm blocks, final norm); with a
+ *       convolutional stem ({@link NetworkConfig#stemWidth}) instead of the patch embedding,
+ *       channels last, its 1/4 and 1/2 resolution levels also feed the mask upscaling;</li>
  *   <li>prompt encoder: random Fourier features of (x + 0.5) / size, no label embeddings;</li>
  *   <li>decoder: mask token then prompt tokens then extra tokens; a two-way transformer whose
  *       first self-attention replaces the queries, masked self- and image-to-token attentions;
@@ -73,11 +75,12 @@ public final class PromptDasGraph {
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
     Layers l = new Layers(sd, v, differentiable);
-    SDVariable x = embed(sd, v, w.config(), batch, type);
+    Embedded e = embed(sd, v, l, w.config(), batch, type);
+    SDVariable x = e.tokens();
     for (int i = 0; i < w.config().depth(); i++) {
       x = block(sd, l, w.config(), x, i, batch);
     }
-    decode(sd, v, l, w.config(), x, batch, prompts, extras, type);
+    decode(sd, v, l, w.config(), x, e, batch, prompts, extras, type);
     return NativeHelpers.apply(sd);
   }
 
@@ -89,6 +92,7 @@ public final class PromptDasGraph {
    * pass for an upstream gradient {@value #TOKENS_GRAD}.
    */
   public static SameDiff buildEncoderBlock(Weights w, int i, int batch, DataType type) {
+    requireNoStem(w.config());
     SameDiff sd = SameDiff.create();
     encoderBlock(sd, new Variables(sd, w, type), w.config(), i, batch, type, true);
     long rows = (long) batch * w.config().grid() * w.config().grid();
@@ -112,8 +116,9 @@ public final class PromptDasGraph {
   private static void encoderBlock(SameDiff sd, Variables v, NetworkConfig c, int i, int batch,
       DataType type, boolean differentiable) {
     long rows = (long) batch * c.grid() * c.grid();
-    SDVariable x = i == 0 ? embed(sd, v, c, batch, type) : tokens(sd, rows, c.embedDim(), type);
-    SDVariable out = block(sd, new Layers(sd, v, differentiable), c, x, i, batch);
+    Layers l = new Layers(sd, v, differentiable);
+    SDVariable x = i == 0 ? embed(sd, v, l, c, batch, type).tokens() : tokens(sd, rows, c.embedDim(), type);
+    SDVariable out = block(sd, l, c, x, i, batch);
     sd.updateVariableNameAndReference(out, ENCODED);
     NativeHelpers.apply(sd);
   }
@@ -124,11 +129,20 @@ public final class PromptDasGraph {
    */
   public static SameDiff buildHead(Weights w, int batch, int prompts, int extras, DataType type) {
     NetworkConfig c = w.config();
+    requireNoStem(c);
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
     SDVariable x = tokens(sd, (long) batch * c.grid() * c.grid(), c.embedDim(), type);
-    decode(sd, v, new Layers(sd, v, true), c, x, batch, prompts, extras, type);
+    decode(sd, v, new Layers(sd, v, true), c, x, new Embedded(x, null, null), batch, prompts, extras, type);
     return NativeHelpers.apply(sd);
+  }
+
+  /** Graphs built in parts pass only tokens between them, not a stem's skips. */
+  private static void requireNoStem(NetworkConfig c) {
+    if (c.hasStem()) {
+      throw new IllegalArgumentException("a network with a convolutional stem is not built in parts "
+          + "(no encoder recomputation)");
+    }
   }
 
   /**
@@ -139,24 +153,54 @@ public final class PromptDasGraph {
     return sd.var(TOKENS, Nd4j.zeros(type, rows, d));
   }
 
-  /** The {@value #IMAGE} placeholder, patch embedding and resampled position embedding: [b * n, d]. */
-  private static SDVariable embed(SameDiff sd, Variables v, NetworkConfig c, int b, DataType type) {
+  /**
+   * The encoder's input tokens [b * n, d] (position embedding added) and, with a stem, its 1/4 and
+   * 1/2 resolution levels (channels last) for the skips into the mask upscaling, else null.
+   */
+  private record Embedded(SDVariable tokens, SDVariable quarter, SDVariable half) {}
+
+  /** The {@value #IMAGE} placeholder, patch embedding or stem, and resampled position embedding. */
+  private static Embedded embed(SameDiff sd, Variables v, Layers l, NetworkConfig c, int b, DataType type) {
     int s = c.imageSize();
     int g = c.grid();
     int d = c.embedDim();
     int n = g * g;
     SDVariable image = sd.placeHolder(IMAGE, type, b, 3, s, s);
-    int p = c.patchSize();
-    SDVariable patches = sd.reshape(sd.permute(sd.reshape(image, b, 3, g, p, g, p), 0, 2, 4, 1, 3, 5),
-        (long) b * n, 3L * p * p);
-    SDVariable x = sd.mmul(patches, sd.reshape(v.get("image_encoder.patch_embed.proj.weight"), d, 3L * p * p),
-        false, true, false).add(v.get("image_encoder.patch_embed.proj.bias"));
+    Embedded e;
+    if (c.hasStem()) {
+      e = stem(sd, l, c, image, b);
+    } else {
+      int p = c.patchSize();
+      SDVariable patches = sd.reshape(sd.permute(sd.reshape(image, b, 3, g, p, g, p), 0, 2, 4, 1, 3, 5),
+          (long) b * n, 3L * p * p);
+      e = new Embedded(sd.mmul(patches, sd.reshape(v.get("image_encoder.patch_embed.proj.weight"), d, 3L * p * p),
+          false, true, false).add(v.get("image_encoder.patch_embed.proj.bias")), null, null);
+    }
     int pg = c.posGrid();
     SDVariable pos = sd.reshape(sd.slice(v.get("image_encoder.pos_embed"), new int[] {0, 1, 0},
         new int[] {1, pg * pg, d}), (long) pg * pg, d);
     double[][] r = Interpolation.bicubic(pg, g, (g + 0.1) / pg);
     pos = sd.mmul(v.constant("pos_resample", Interpolation.kron(r, r), false), pos);
-    return sd.reshape(sd.reshape(x, b, n, d).add(pos), (long) b * n, d);
+    SDVariable tokens = sd.reshape(sd.reshape(e.tokens(), b, n, d).add(pos), (long) b * n, d);
+    return new Embedded(tokens, e.quarter(), e.half());
+  }
+
+  /**
+   * The convolutional stem on the image [b, 3, s, s]: a 3x3 convolution, group norm and GELU at
+   * full resolution, then at 1/2 and 1/4 a 2x2 stride-2 convolution followed by the same three,
+   * and a last 2x2 stride-2 convolution to the tokens (1/8, without position embedding).
+   */
+  private static Embedded stem(SameDiff sd, Layers l, NetworkConfig c, SDVariable image, int b) {
+    int s = c.imageSize();
+    int w = c.stemWidth();
+    SDVariable x = l.convNormGelu(sd.permute(image, 0, 2, 3, 1), ParamSpec.STEM + "0", b, s, 3, w);
+    SDVariable half = l.convNormGelu(l.merge2x2(x, ParamSpec.STEM + "1.merge", b, s, w, 2 * w),
+        ParamSpec.STEM + "1", b, s / 2, 2 * w, 2 * w);
+    SDVariable quarter = l.convNormGelu(l.merge2x2(half, ParamSpec.STEM + "2.merge", b, s / 2, 2 * w, 4 * w),
+        ParamSpec.STEM + "2", b, s / 4, 4 * w, 4 * w);
+    SDVariable tokens = sd.reshape(l.merge2x2(quarter, ParamSpec.STEM + "3.merge", b, s / 4, 4 * w, c.embedDim()),
+        (long) b * c.grid() * c.grid(), c.embedDim());
+    return new Embedded(tokens, quarter, half);
   }
 
   /** Pre-norm encoder block {@code i} on tokens x [b * n, d]. */
@@ -173,7 +217,7 @@ public final class PromptDasGraph {
 
   /** The final encoder norm, prompt encoder, two-way decoder and heads on the encoder's tokens x. */
   private static void decode(SameDiff sd, Variables v, Layers l, NetworkConfig c, SDVariable x,
-      int b, int prompts, int extras, DataType type) {
+      Embedded skips, int b, int prompts, int extras, DataType type) {
     int s = c.imageSize();
     int g = c.grid();
     int d = c.embedDim();
@@ -237,8 +281,15 @@ public final class PromptDasGraph {
     // ---- heads
     SDVariable src = sd.permute(sd.reshape(keys, b, g, g, d), 0, 3, 1, 2);         // [b, d, g, g]
     SDVariable u = l.convTranspose2x2(src, "mask_decoder.output_upscaling.0", b, d, d / 4, g);
+    if (skips.quarter() != null) {
+      u = u.add(l.conv1x1(skips.quarter(), ParamSpec.SKIP + "0", b, 4 * c.stemWidth(), d / 4, 2 * g));
+    }
     u = l.gelu(l.layerNorm2d(u, "mask_decoder.output_upscaling.1", b, d / 4, 2 * g, 1e-6));
-    u = l.gelu(l.convTranspose2x2(u, "mask_decoder.output_upscaling.3", b, d / 4, d / 8, 2 * g));
+    u = l.convTranspose2x2(u, "mask_decoder.output_upscaling.3", b, d / 4, d / 8, 2 * g);
+    if (skips.half() != null) {
+      u = u.add(l.conv1x1(skips.half(), ParamSpec.SKIP + "1", b, 2 * c.stemWidth(), d / 8, 4 * g));
+    }
+    u = l.gelu(u);
     int m = c.maskSize();
     SDVariable maskOut = sd.reshape(sd.slice(sd.reshape(qs, b, t, d), new int[] {0, 0, 0},
         new int[] {b, 1, d}), b, d);

@@ -76,29 +76,49 @@ public final class Weights {
   }
 
   /**
-   * Fresh weights: linear and convolution weights from a truncated normal (std 0.02), biases 0,
-   * norms 1 and 0, the Fourier matrix and the mask token standard normal (as SAM initialises them).
+   * Fresh weights as the authors' modules initialise them: the ViT blocks' linear weights and the
+   * position embedding from N(0, 0.02^2) (DINO's {@code trunc_normal_}, whose bounds of +-2 are
+   * absolute), their biases 0; every other linear, convolution and transposed convolution as
+   * PyTorch's default (weight and bias uniform in +-1/sqrt(fan_in)); norms 1 and 0; the Fourier
+   * matrix and the mask token standard normal (SAM).
    */
   public static Weights initialise(NetworkConfig config, long seed) {
     Nd4j.getRandom().setSeed(seed);
+    Map<String, long[]> spec = ParamSpec.of(config);
     Map<String, INDArray> t = new LinkedHashMap<>();
-    for (Map.Entry<String, long[]> e : ParamSpec.of(config).entrySet()) {
+    for (Map.Entry<String, long[]> e : spec.entrySet()) {
       String n = e.getKey();
       long[] shape = e.getValue();
       INDArray a;
-      if (n.endsWith("gaussian_matrix") || n.endsWith("mask_tokens.weight")) {
+      if (n.equals(ParamSpec.FOURIER) || n.endsWith("mask_tokens.weight")) {
         a = Nd4j.randn(DataType.FLOAT, shape);
-      } else if (n.endsWith(".bias") || (isNorm(n) && n.endsWith(".bias"))) {
-        a = Nd4j.zeros(DataType.FLOAT, shape);
       } else if (isNorm(n)) {
-        a = Nd4j.ones(DataType.FLOAT, shape);
-      } else {
+        a = n.endsWith(".bias") ? Nd4j.zeros(DataType.FLOAT, shape) : Nd4j.ones(DataType.FLOAT, shape);
+      } else if (n.equals("image_encoder.pos_embed") || (vitBlock(n) && n.endsWith(".weight"))) {
         a = Nd4j.randn(DataType.FLOAT, shape).muli(0.02);
-        a = Nd4j.math().clipByValue(a, -0.04, 0.04);
+      } else if (vitBlock(n)) {
+        a = Nd4j.zeros(DataType.FLOAT, shape);
+      } else {
+        String weight = n.endsWith(".bias") ? n.substring(0, n.length() - 5) + ".weight" : n;
+        double bound = 1 / Math.sqrt(fanIn(weight, spec.get(weight)));
+        a = Nd4j.rand(DataType.FLOAT, shape).muli(2 * bound).subi(bound);
       }
       t.put(n, a);
     }
     return new Weights(config, t);
+  }
+
+  private static boolean vitBlock(String n) {
+    return n.startsWith("image_encoder.blocks.");
+  }
+
+  /**
+   * PyTorch's fan-in of a weight: Linear [out, in] and Conv2d [out, in, k, k] take in * k * k,
+   * ConvTranspose2d [in, out, k, k] takes its second dimension (out * k * k), as PyTorch computes it.
+   */
+  private static long fanIn(String weight, long[] shape) {
+    long receptive = shape.length == 4 ? shape[2] * shape[3] : 1;
+    return shape[1] * receptive;
   }
 
   /** Replaces the decoder with fresh weights when only encoder weights were given (DINO). */
@@ -118,10 +138,25 @@ public final class Weights {
     return n.matches(".*(norm\\d?|norm_final_attn|output_upscaling\\.1|decode_head\\d\\.1)\\.(weight|bias)");
   }
 
-  /** True for tensors the graph holds in another layout (3x3 and 1x1 convolution kernels). */
+  /**
+   * True for the tensors that AdamW does not decay: norms, biases, the position embedding, the
+   * mask token and the fixed Fourier matrix (as DINO and SAM train them).
+   */
+  public static boolean decays(String n) {
+    return !(isNorm(n) || n.endsWith(".bias") || n.endsWith("pos_embed") || n.endsWith("mask_tokens.weight")
+        || ParamSpec.frozen(n));
+  }
+
+  /**
+   * True for tensors the graph holds in another layout: the convolution kernels of the detection
+   * head, the stem and the skips (3x3, 2x2 and 1x1).
+   */
   static boolean convKernel(String name) {
-    return name.startsWith("mask_decoder.decode_head") && name.endsWith(".weight")
-        && !name.endsWith(".1.weight");
+    if (!name.endsWith(".weight") || isNorm(name)) {
+      return false;
+    }
+    return (name.startsWith("mask_decoder.decode_head") && !name.endsWith(".1.weight"))
+        || name.startsWith(ParamSpec.STEM) || name.startsWith(ParamSpec.SKIP);
   }
 
   /** The tensor as the graph holds it, in {@code type}. */

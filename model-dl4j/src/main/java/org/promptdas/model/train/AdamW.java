@@ -2,6 +2,7 @@ package org.promptdas.model.train;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.nd4j.linalg.api.blas.Level1;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
@@ -15,28 +16,32 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * three passes: libnd4j's fused Adam op (moments in place, the step into one scratch buffer),
  * the decay, and the step. Temporary arrays (six per parameter) took 0.6-2.4 s per step of the
  * paper network and slowed the next gradient pass as well; eleven in-place passes per parameter
- * took 0.3-1.4 s. Not thread-safe.
+ * took 0.3-1.4 s. The decay applies to the parameters a predicate names (DINO and SAM exempt norms,
+ * biases, position embeddings and tokens). Not thread-safe.
  */
 public final class AdamW {
   private final double beta1;
   private final double beta2;
   private final double eps;
   private final double weightDecay;
+  private final Predicate<String> decays;
   private final Map<String, INDArray> m = new HashMap<>();
   private final Map<String, INDArray> v = new HashMap<>();
   private long step;
   private INDArray scratch;
 
-  public AdamW(double beta1, double beta2, double eps, double weightDecay) {
+  /** AdamW decaying the parameters whose names {@code decays} accepts by {@code weightDecay}. */
+  public AdamW(double beta1, double beta2, double eps, double weightDecay, Predicate<String> decays) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
     this.weightDecay = weightDecay;
+    this.decays = decays;
   }
 
-  /** PyTorch's defaults (0.9, 0.999, 1e-8, weight decay 0.01). */
+  /** PyTorch's defaults (0.9, 0.999, 1e-8, weight decay 0.01 on every parameter). */
   public static AdamW defaults() {
-    return new AdamW(0.9, 0.999, 1e-8, 0.01);
+    return new AdamW(0.9, 0.999, 1e-8, 0.01, name -> true);
   }
 
   public long steps() {
@@ -79,7 +84,8 @@ public final class AdamW {
       INDArray vi = v.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
       INDArray u = scratch(p);
       Nd4j.exec(new AdamUpdater(g, vi, mi, u, vi, mi, lr, beta1, beta2, fusedEps, (int) (step - 1)));
-      blas.axpy(p.length(), -1, u, p.muli(1 - lr * weightDecay));   // p = (1 - lr wd) p - u
+      double wd = decays.test(e.getKey()) ? weightDecay : 0;
+      blas.axpy(p.length(), -1, u, wd == 0 ? p : p.muli(1 - lr * wd));   // p = (1 - lr wd) p - u
     }
   }
 

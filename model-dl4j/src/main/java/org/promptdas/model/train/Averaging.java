@@ -7,6 +7,7 @@ import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.model.network.ParamSpec;
 
 /**
  * The arithmetic of a synchronous data-parallel round. Each worker continues from the same
@@ -19,7 +20,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * which is exactly the single-process EMA when K = 1 and one worker, and for K &gt; 1 applies the
  * round's combined decay to the averaged student (the intermediate students of a round exist only
- * on the workers). Stateless and thread-safe.
+ * on the workers). Frozen tensors ({@link ParamSpec#frozen}) keep the start state's values exactly
+ * (a mean of equal floats can differ from them in the last bit). Stateless and thread-safe.
  */
 public final class Averaging {
   private Averaging() {}
@@ -76,7 +78,8 @@ public final class Averaging {
         for (int i = 0; i < len; i++) {
           chunk[i] = sum[at + i] * scale;
         }
-        part.put(name, Nd4j.create(chunk, like.shape(), 'c'));
+        part.put(name, part == student && ParamSpec.frozen(name) ? like.dup()
+            : Nd4j.create(chunk, like.shape(), 'c'));
         at += len;
       }
     }
@@ -89,7 +92,8 @@ public final class Averaging {
       }
       teacher = new LinkedHashMap<>();
       for (Map.Entry<String, INDArray> e : start.teacher().entrySet()) {
-        teacher.put(e.getKey(), e.getValue().mul(d).addi(student.get(e.getKey()).mul(1 - d)));
+        teacher.put(e.getKey(), ParamSpec.frozen(e.getKey()) ? e.getValue().dup()
+            : e.getValue().mul(d).addi(student.get(e.getKey()).mul(1 - d)));
       }
     }
     return new TrainingState(start.network(), cfg, start.step() + localSteps,

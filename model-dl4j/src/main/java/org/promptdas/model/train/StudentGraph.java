@@ -63,9 +63,12 @@ public final class StudentGraph {
    */
   public static final int RECOMPUTE_MIN_TOKENS = 1024;
 
-  /** Whether {@code auto} recomputation applies to network {@code c} (see {@link #RECOMPUTE_MIN_TOKENS}). */
+  /**
+   * Whether {@code auto} recomputation applies to network {@code c} (see
+   * {@link #RECOMPUTE_MIN_TOKENS}); never to a network with a stem, whose skips bypass the blocks.
+   */
   public static boolean recomputePays(NetworkConfig c) {
-    return c.grid() * c.grid() >= RECOMPUTE_MIN_TOKENS;
+    return !c.hasStem() && c.grid() * c.grid() >= RECOMPUTE_MIN_TOKENS;
   }
 
   /**
@@ -76,7 +79,14 @@ public final class StudentGraph {
   public static boolean recompute(String setting, NetworkConfig c) {
     return switch (setting.trim().toLowerCase(Locale.ROOT)) {
       case "auto" -> recomputePays(c);
-      case "true" -> true;
+      case "true" -> {
+        if (c.hasStem()) {
+          throw new PromptDasException.BadConfig("recompute-encoder = true: a network with a "
+              + "convolutional stem feeds its decoder from the stem too, so its encoder is not recomputed "
+              + "(use auto or false)");
+        }
+        yield true;
+      }
       case "false" -> false;
       default -> throw new PromptDasException.BadInput(
           "recompute-encoder must be auto, true or false, got '" + setting + "'");

@@ -3,6 +3,7 @@ package org.promptdas.model.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.SplittableRandom;
 import org.promptdas.model.loss.LossWeights;
 
 /**
@@ -33,17 +34,32 @@ import org.promptdas.model.loss.LossWeights;
  * @param augment flips, 90-degree rotations and intensity jitter
  * @param losses loss weights and temperature
  * @param seed every random choice derives from it (and the step)
+ * @param promptFreeShare the probability that a crop gets no prompt at all, whatever it holds;
+ *     otherwise it is prompted with a random subset of 1..min(instances, maxPrompts) of its points.
+ *     Testing without prompts is then in distribution however many instances the crops hold.
+ * @param promptFreeSteps steps at the start in which no crop is prompted
+ * @param warmupSteps steps over which the learning rate rises linearly to its initial value
  */
 public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segmentationPseudoLabels,
     boolean trainingPrompts, boolean contrastive, int batch, int steps, double learningRate,
     double power, double weightDecay, double emaAlpha, int maxPrompts, int queriesPerInstance,
     int maxQueries, int backgroundPoints, double foregroundConfidence, double backgroundConfidence,
-    double peakThreshold, double sigma, boolean augment, LossWeights losses, long seed) {
+    double peakThreshold, double sigma, boolean augment, LossWeights losses, long seed,
+    double promptFreeShare, int promptFreeSteps, int warmupSteps) {
+
+  public TrainConfig {
+    if (!(promptFreeShare >= 0 && promptFreeShare <= 1) || promptFreeSteps < 0 || warmupSteps < 0) {
+      throw new IllegalArgumentException("prompt-free share must be in [0, 1], prompt-free and warm-up steps >= 0");
+    }
+  }
+
+  /** The share of prompt-free crops of every preset. */
+  public static final double PROMPT_FREE_SHARE = 0.5;
 
   /** The paper's training (full model, all four switches on) in the given mode. */
   public static TrainConfig paper(Mode mode, int steps, long seed) {
     return new TrainConfig(mode, true, true, true, true, 2, steps, 1e-5, 0.9, 0.01, 0.99, 16, 3,
-        48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed);
+        48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed, PROMPT_FREE_SHARE, 0, 0);
   }
 
   /**
@@ -54,22 +70,56 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     TrainConfig p = paper(mode, steps, seed);
     return new TrainConfig(mode, true, true, true, true, 1, steps, 1e-3, p.power(), p.weightDecay(),
         p.emaAlpha(), 8, p.queriesPerInstance(), 12, 24, p.foregroundConfidence(),
-        p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed);
+        p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed, PROMPT_FREE_SHARE, 0, 0);
   }
 
   /**
+   * Settings for the {@code cpu} network trained from scratch: {@link #tiny}'s, at batch 8 with a
+   * linear warm-up over the first {@value #CPU_WARMUP} steps.
+   */
+  public static TrainConfig cpu(Mode mode, int steps, long seed) {
+    return tiny(mode, steps, seed).with(true, true, true, true, 8, 1e-3).withWarmup(Math.min(CPU_WARMUP, steps / 10));
+  }
+
+  /** Warm-up steps of the {@link #cpu} preset (at most a tenth of the run). */
+  static final int CPU_WARMUP = 200;
+
+  /**
    * The training preset of a network preset ({@link org.promptdas.model.network.NetworkConfig#named}):
-   * the paper's settings for the paper's network, {@link #tiny} for the CPU-size ones.
+   * the paper's settings for the paper's network, {@link #cpu} for the cpu network, {@link #tiny}
+   * for the other CPU-size ones.
    */
   public static TrainConfig forNetwork(String network, Mode mode, int steps, long seed) {
-    return network.equals("paper") ? paper(mode, steps, seed) : tiny(mode, steps, seed);
+    return switch (network) {
+      case "paper" -> paper(mode, steps, seed);
+      case "cpu" -> cpu(mode, steps, seed);
+      default -> tiny(mode, steps, seed);
+    };
   }
 
   /** These settings with the four ablation switches, the batch size and the learning rate replaced. */
   public TrainConfig with(boolean det, boolean seg, boolean prompts, boolean pcl, int batchSize, double lr) {
     return new TrainConfig(mode, det, seg, prompts, pcl, batchSize, steps, lr, power, weightDecay,
         emaAlpha, maxPrompts, queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed);
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
+        promptFreeSteps, warmupSteps);
+  }
+
+  /** These settings with the prompt rule replaced ({@link #promptFreeShare}, {@link #promptFreeSteps}). */
+  public TrainConfig withPromptFree(double share, int steps) {
+    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
+        contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
+        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, share, steps, warmupSteps);
+  }
+
+  /** These settings with {@code steps} warm-up steps. */
+  public TrainConfig withWarmup(int steps) {
+    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
+        contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
+        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
+        promptFreeSteps, steps);
   }
 
   /** True when target crops take part in a step. */
@@ -86,12 +136,26 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return new TrainConfig(m, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed);
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
+        promptFreeSteps, warmupSteps);
   }
 
-  /** Learning rate at {@code step}: polynomial decay to 0 at {@link #steps}. */
+  /**
+   * Learning rate at {@code step}: a linear rise over the warm-up steps (step t at (t + 1) / warm-up
+   * of the initial rate), times the polynomial decay to 0 at {@link #steps}.
+   */
   public double learningRate(long step) {
-    return learningRate * Math.pow(Math.max(0, 1 - (double) step / steps), power);
+    double warm = step < warmupSteps ? (step + 1.0) / warmupSteps : 1;
+    return warm * learningRate * Math.pow(Math.max(0, 1 - (double) step / steps), power);
+  }
+
+  /**
+   * Whether a crop of step {@code step} is prompted: never in the first {@link #promptFreeSteps},
+   * else with probability 1 - {@link #promptFreeShare}, whatever the crop holds. Draws one number
+   * from {@code rnd} whatever the answer, so later draws do not depend on it.
+   */
+  public boolean prompted(long step, SplittableRandom rnd) {
+    return rnd.nextDouble() >= promptFreeShare && step >= promptFreeSteps;
   }
 
   /** The teacher's EMA decay at {@code step}. */

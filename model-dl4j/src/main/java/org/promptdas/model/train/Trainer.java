@@ -23,6 +23,7 @@ import org.promptdas.core.labels.Point;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.loss.TrainingLoss;
 import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.network.ParamSpec;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
@@ -35,11 +36,12 @@ import org.promptdas.model.network.Weights;
  * student, applies AdamW with the polynomial schedule and moves the teacher (EMA of the student).
  * <ul>
  *   <li>Source crops: BCE on the labels, MSE on their centre-point density map, and n_s random
- *       ground-truth centres as prompts (n_s drawn per crop).</li>
+ *       ground-truth centres as prompts: none for a share of the crops
+ *       ({@link TrainConfig#promptFreeShare}), else n_s drawn from 1..min(centres, slots).</li>
  *   <li>Target crops (UDA/WDA): the teacher, prompted with the sparse points, gives segmentation
  *       pseudo-labels (confident pixels only) and detected points (peaks of its density map); the
  *       density target is built from the sparse and detected points; the sparse points plus the
- *       detected ones are the training prompts; PCL takes 3 points per confident instance as
+ *       detected ones are the training prompts (none for the prompt-free share); PCL takes 3 points per confident instance as
  *       queries and N^n background points. In UDA the teacher's confident detections stand in for
  *       the sparse points. Oracle: target crops are treated as labelled source crops.</li>
  * </ul>
@@ -86,7 +88,7 @@ public final class Trainer {
     params.putAll(student.trainables());
     this.teacher = cfg.hasTeacher()
         ? PromptDasGraph.buildInference(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
-    this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay());
+    this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay(), Weights::decays);
   }
 
   public NetworkConfig network() {
@@ -240,7 +242,7 @@ public final class Trainer {
     Map<String, INDArray> grads = og.getGradients();
     Map<String, INDArray> reached = new LinkedHashMap<>(); // e.g. no contrastive head without PCL
     params.forEach((k, v) -> {
-      if (grads.get(k) != null) {
+      if (grads.get(k) != null && !ParamSpec.frozen(k)) {
         reached.put(k, v);
       }
     });
@@ -248,7 +250,9 @@ public final class Trainer {
     if (teacher != null && !teacherHeld) {
       double decay = cfg.emaDecay(step);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
-        teacher.getVariable(e.getKey()).getArr().muli(decay).addi(e.getValue().mul(1 - decay));
+        if (!ParamSpec.frozen(e.getKey())) {
+          teacher.getVariable(e.getKey()).getArr().muli(decay).addi(e.getValue().mul(1 - decay));
+        }
       }
     }
     step++;
@@ -288,7 +292,8 @@ public final class Trainer {
     java.util.Arrays.fill(ones, 1);
     List<Point> shuffled = new ArrayList<>(centres);
     java.util.Collections.shuffle(shuffled, new java.util.Random(rnd.nextLong()));
-    int ns = rnd.nextInt(Math.min(centres.size(), slots) + 1);
+    int max = Math.min(centres.size(), slots);
+    int ns = cfg.prompted(step, rnd) && max > 0 ? 1 + rnd.nextInt(max) : 0;
     return new Row(s.image(), seg, ones, DensityMap.render(centres, n, n, cfg.sigma()), true,
         new ArrayList<>(shuffled.subList(0, ns)), 0, List.of(), List.of());
   }
@@ -332,10 +337,11 @@ public final class Trainer {
           targetPoints.add(d);
         }
       }
-      List<Point> prompts = cfg.trainingPrompts() ? limit(targetPoints, slots) : List.of();
+      boolean prompted = cfg.prompted(step, rnd) && cfg.trainingPrompts();
+      List<Point> prompts = prompted ? limit(targetPoints, slots) : List.of();
       List<Point> q = new ArrayList<>();
       List<Point> bg = new ArrayList<>();
-      boolean pcl = queries > 0 && cfg.trainingPrompts() && !sparse.isEmpty();
+      boolean pcl = queries > 0 && prompted && !sparse.isEmpty();
       if (pcl) {
         contrastivePoints(p, n, rnd, q, bg);
       }

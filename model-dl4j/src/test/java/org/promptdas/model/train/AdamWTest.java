@@ -35,7 +35,7 @@ class AdamWTest {
       m[i] = new double[ref[i].length];
       v[i] = new double[ref[i].length];
     }
-    AdamW opt = new AdamW(b1, b2, eps, wd);
+    AdamW opt = new AdamW(b1, b2, eps, wd, name -> true);
     for (int step = 1; step <= 5; step++) {
       Map<String, INDArray> grads = new LinkedHashMap<>();
       for (int i = 0; i < shapes.length; i++) {

@@ -59,7 +59,7 @@ public final class HtmlReport {
       for (CellResult c : group) {
         h.append(c.dice() == best ? "<tr class=\"best\">" : "<tr>")
             .append("<td>").append(esc(c.dataset())).append("</td><td>").append(esc(c.model()))
-            .append("</td><td>").append(String.format(Locale.ROOT, "%.0f%%", 100 * c.promptFraction())).append("</td>");
+            .append("</td><td>").append(esc(c.promptLabel())).append("</td>");
         for (double v : new double[] {c.dice(), c.aji(), c.pq(), c.dq(), c.sq()}) {
           h.append("<td>").append(Double.isNaN(v) ? "&ndash;" : String.format(Locale.ROOT, "%.1f", 100 * v)).append("</td>");
         }
@@ -158,7 +158,7 @@ public final class HtmlReport {
           if (c.dataset().equals(e.getKey())) {
             h.append("<figure><img loading=\"lazy\" src=\"").append(esc(c.evalDir() + "/overlays/" + stem + ".png"))
                 .append("\" alt=\"overlay\"><figcaption>").append(esc(c.model()))
-                .append(String.format(Locale.ROOT, ", %.0f%% prompts: Dice %.1f", 100 * c.promptFraction(), 100 * c.dice()))
+                .append(String.format(Locale.ROOT, ", %s prompts: Dice %.1f", esc(c.promptLabel()), 100 * c.dice()))
                 .append("</figcaption></figure>\n");
           }
         }

@@ -57,6 +57,10 @@ public final class InferStage extends StageCommand {
   public static final Param<Boolean> ROTATIONS = Param.bool("prompt-das.infer.rotations", "average 4 rotations");
   public static final Param<Integer> BATCH = Param.integer("prompt-das.infer.batch", "windows per forward pass", 1, 1024);
   public static final Param<String> POINTS = Param.string("prompt-das.infer.points", "testing prompts, or empty");
+  public static final Param<String> PROMPTS = Param.oneOf("prompt-das.infer.prompts",
+      "given: the testing prompts of infer.points only (none without them: the paper's protocol); "
+      + "auto: also the points each window's own density map detects (self-prompting, two passes)",
+      List.of("given", "auto"));
   public static final Param<Double> THRESHOLD = Param.number("prompt-das.infer.threshold", "foreground threshold", 0, 1);
   public static final Param<Integer> MIN_SIZE = Param.integer("prompt-das.infer.min-size",
       "components of at most this many px are removed", 0, 1_000_000);
@@ -105,7 +109,8 @@ public final class InferStage extends StageCommand {
 
   @Override
   protected List<Param<?>> params() {
-    return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, POINTS, THRESHOLD, MIN_SIZE, DENSITY, VOLUME);
+    return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, POINTS, PROMPTS, THRESHOLD, MIN_SIZE,
+        DENSITY, VOLUME);
   }
 
   @Override
@@ -134,7 +139,8 @@ public final class InferStage extends StageCommand {
     }
     modelHash = sha256(modelBytes);
     String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
-        String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)), ctx.get(POINTS), volumeName);
+        String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)), ctx.get(POINTS), volumeName,
+        ctx.get(PROMPTS));
     settingsHash = sha256(settings.getBytes(StandardCharsets.UTF_8));
     if (!ctx.get(POINTS).isEmpty()) {
       pointTable = PointTable.load(ctx.spark(), ctx.get(POINTS));
@@ -165,7 +171,8 @@ public final class InferStage extends StageCommand {
     JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
     Broadcast<byte[]> bytes = jsc.broadcast(modelBytes);
     Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
-        ctx.get(BATCH), ctx.get(THRESHOLD), ctx.get(MIN_SIZE), ctx.get(DENSITY), pointTable, volumeName);
+        ctx.get(BATCH), ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
+        ctx.get(DENSITY), pointTable, volumeName);
     if (!todo.isEmpty()) {
       jsc.parallelize(todo, todo.size()).foreach(t -> task.run((Integer) t[0], (SliceRef) t[1]));
     }
@@ -182,15 +189,15 @@ public final class InferStage extends StageCommand {
 
   /** The work of one slice, carried to the executors (everything in it is serialisable). */
   record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
-      boolean rotations, int batch, double threshold, int minSize, boolean density,
-      PointTable points, String volume) implements Serializable {
+      boolean rotations, int batch, boolean selfPrompting, double threshold, int minSize,
+      boolean density, PointTable points, String volume) implements Serializable {
 
     void run(int index, SliceRef ref) {
       long t0 = System.nanoTime();
       IntImage img = SliceSet.read(files, ref);
       List<Point> prompts = points == null ? List.of() : points.points(volume, index);
       SlidingWindowPredictor.Result r = new SlidingWindowPredictor(ModelHolder.get(hash, model.value()),
-          stride, rotations, batch).predict(img, prompts, ref.file());
+          stride, rotations, batch, selfPrompting).predict(img, prompts, ref.file());
       IntImage prob = new IntImage(r.width(), r.height());
       IntImage raw = new IntImage(r.width(), r.height());
       for (int i = 0; i < prob.size(); i++) {

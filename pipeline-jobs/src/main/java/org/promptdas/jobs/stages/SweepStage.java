@@ -48,6 +48,8 @@ public final class SweepStage extends StageCommand {
       "datasets as NAME=IMAGES|LABELS", true);
   public static final Param<List<Double>> FRACTIONS = Param.numbers("prompt-das.sweep.prompt-fractions",
       "fractions of test instances given a testing prompt", 0, 1);
+  public static final Param<List<String>> PROMPT_MODES = Param.strings("prompt-das.sweep.prompt-modes",
+      "prompt modes of infer.prompts to run: given (the paper's protocol), auto (self-prompting)", true);
   public static final Param<String> OUT = Param.required("prompt-das.sweep.out", "output folder");
   public static final Param<Long> SEED = Param.longValue("prompt-das.sweep.prompt-seed",
       "seed of the testing-prompt choice");
@@ -73,7 +75,7 @@ public final class SweepStage extends StageCommand {
 
   @Override
   protected List<Param<?>> params() {
-    return List.of(MODELS, DATASETS, FRACTIONS, OUT, SEED, OVERLAY_SLICES, TITLE);
+    return List.of(MODELS, DATASETS, FRACTIONS, PROMPT_MODES, OUT, SEED, OVERLAY_SLICES, TITLE);
   }
 
   @Override
@@ -106,6 +108,11 @@ public final class SweepStage extends StageCommand {
     HadoopFiles files = ctx.files();
     models = parse(MODELS, ctx.get(MODELS), false);
     datasets = parse(DATASETS, ctx.get(DATASETS), true);
+    for (String mode : ctx.get(PROMPT_MODES)) {
+      if (!List.of("given", "auto").contains(mode)) {
+        throw new BadConfig(PROMPT_MODES.path() + ": '" + mode + "' is neither given nor auto");
+      }
+    }
     for (Entry m : models) {
       Path p = files.qualify(m.path());
       ModelFile.fromBytes(p.toString(), files.read(p), null);
@@ -126,6 +133,7 @@ public final class SweepStage extends StageCommand {
     g.put("models", ctx.get(MODELS));
     g.put("datasets", ctx.get(DATASETS));
     g.put("prompt_fractions", ctx.get(FRACTIONS));
+    g.put("prompt_modes", ctx.get(PROMPT_MODES));
     g.put("prompt_seed", ctx.get(SEED));
     g.put("infer", ctx.config().getConfig("prompt-das.infer").root().unwrapped());
     g.put("evaluate", ctx.config().getConfig("prompt-das.evaluate").root().unwrapped());
@@ -148,7 +156,8 @@ public final class SweepStage extends StageCommand {
     Config base = with(ctx.config(), "overwrite", false);
     List<CellResult> cells = new ArrayList<>();
     Map<String, List<String>> overlaySlices = new LinkedHashMap<>();
-    int total = models.size() * datasets.size() * ctx.get(FRACTIONS).size();
+    List<String> modes = ctx.get(PROMPT_MODES);
+    int total = models.size() * datasets.size() * ctx.get(FRACTIONS).size() * modes.size();
     int done = 0;
     for (Entry d : datasets) {
       List<SliceRef> slices = SliceSet.resolve(files, d.path(), null).slices();
@@ -162,20 +171,22 @@ public final class SweepStage extends StageCommand {
                 "points.fraction", f, "points.seed", ctx.get(SEED), "points.volume", d.name()), ctx.spark());
           }
         }
-        for (Entry m : models) {
-          String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f);
-          if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
-            new InferStage().runWith(with(base, "infer.images", d.path(), "infer.model", m.path(),
-                "infer.out", outDir + "/" + cell + "/infer", "infer.points", points, "infer.volume", d.name()),
-                ctx.spark());
-            new EvaluateStage().runWith(with(base, "evaluate.pred", outDir + "/" + cell + "/infer/mask",
-                "evaluate.gt", d.labels(), "evaluate.images", d.path(), "evaluate.overlays", true,
-                "evaluate.out", outDir + "/" + cell + "/eval"), ctx.spark());
+        for (String mode : modes) {
+          for (Entry m : models) {
+            String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f) + (mode.equals("auto") ? "-auto" : "");
+            if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
+              new InferStage().runWith(with(base, "infer.images", d.path(), "infer.model", m.path(),
+                  "infer.out", outDir + "/" + cell + "/infer", "infer.points", points, "infer.volume", d.name(),
+                  "infer.prompts", mode), ctx.spark());
+              new EvaluateStage().runWith(with(base, "evaluate.pred", outDir + "/" + cell + "/infer/mask",
+                  "evaluate.gt", d.labels(), "evaluate.images", d.path(), "evaluate.overlays", true,
+                  "evaluate.out", outDir + "/" + cell + "/eval"), ctx.spark());
+            }
+            CellResult r = CellResult.read(files, outDir, cell + "/eval", d.name(), m.name(), f, mode);
+            cells.add(r);
+            log.info(String.format(Locale.ROOT, "sweep: cell %d/%d %s / %s / %s prompts: Dice %.1f AJI %.1f PQ %.1f",
+                ++done, total, d.name(), m.name(), r.promptLabel(), 100 * r.dice(), 100 * r.aji(), 100 * r.pq()));
           }
-          CellResult r = CellResult.read(files, outDir, cell + "/eval", d.name(), m.name(), f);
-          cells.add(r);
-          log.info(String.format(Locale.ROOT, "sweep: cell %d/%d %s / %s / %.0f%% prompts: Dice %.1f AJI %.1f PQ %.1f",
-              ++done, total, d.name(), m.name(), 100 * f, 100 * r.dice(), 100 * r.aji(), 100 * r.pq()));
         }
       }
     }
@@ -215,11 +226,11 @@ public final class SweepStage extends StageCommand {
   /** The results as a fixed-width text table (percent). */
   public static String table(List<CellResult> cells) {
     StringBuilder s = new StringBuilder();
-    String fmt = "%-14s %-22s %8s %7s %7s %7s%n";
+    String fmt = "%-14s %-22s %10s %7s %7s %7s%n";
     s.append(String.format(Locale.ROOT, fmt, "dataset", "model", "prompts", "Dice", "AJI", "PQ"));
     for (CellResult c : cells) {
       s.append(String.format(Locale.ROOT, fmt, c.dataset(), c.model(),
-          String.format(Locale.ROOT, "%.0f%%", 100 * c.promptFraction()), pct(c.dice()), pct(c.aji()), pct(c.pq())));
+          c.promptLabel(), pct(c.dice()), pct(c.aji()), pct(c.pq())));
     }
     return s.toString();
   }

@@ -66,7 +66,7 @@ public final class TrainStage extends StageCommand {
   public static final Param<String> MODE = Param.oneOf("prompt-das.train.mode", "training mode",
       List.of("source-only", "uda", "wda", "oracle"));
   public static final Param<String> NETWORK = Param.oneOf("prompt-das.train.network",
-      "network preset", List.of("tiny", "small", "paper"));
+      "network preset", NetworkConfig.PRESETS);
   public static final Param<String> INIT = Param.string("prompt-das.train.init",
       "model file to start from, or empty for a random initialisation from the seed");
   public static final Param<Integer> STEPS = Param.integer("prompt-das.train.steps",
@@ -79,6 +79,12 @@ public final class TrainStage extends StageCommand {
       "source crops per worker step (as many target crops join them)", 1, 4096);
   public static final Param<Double> LEARNING_RATE = Param.number("prompt-das.train.learning-rate",
       "initial learning rate (0: the network's preset)", 0, 1);
+  public static final Param<Integer> WARMUP = Param.integer("prompt-das.train.warmup-steps",
+      "steps of linear learning-rate warm-up (-1: the network's preset)", -1, 100_000_000);
+  public static final Param<Double> PROMPT_FREE_SHARE = Param.number("prompt-das.train.prompt-free-share",
+      "share of crops trained without prompts, whatever they hold (the rest get 1..n of their points)", 0, 1);
+  public static final Param<Integer> PROMPT_FREE_STEPS = Param.integer("prompt-das.train.prompt-free-steps",
+      "steps at the start in which no crop is prompted", 0, 100_000_000);
   public static final Param<Long> SEED = Param.longValue("prompt-das.train.seed", "seed of every random choice");
   public static final Param<Integer> CHECKPOINT_EVERY = Param.integer("prompt-das.train.checkpoint-every",
       "rounds between checkpoints", 1, 100_000_000);
@@ -128,7 +134,8 @@ public final class TrainStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
-        LEARNING_RATE, SEED, CHECKPOINT_EVERY, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
+        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, SEED, CHECKPOINT_EVERY, DET, SEG,
+        PROMPTS, PCL, RECOMPUTE, RESUME);
   }
 
   @Override
@@ -156,7 +163,9 @@ public final class TrainStage extends StageCommand {
     Mode m = mode(ctx.get(MODE));
     TrainConfig preset = TrainConfig.forNetwork(ctx.get(NETWORK), m, ctx.get(STEPS), ctx.get(SEED));
     double lr = ctx.get(LEARNING_RATE) > 0 ? ctx.get(LEARNING_RATE) : preset.learningRate();
-    return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr);
+    int warmup = ctx.get(WARMUP) >= 0 ? ctx.get(WARMUP) : preset.warmupSteps();
+    return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr)
+        .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS));
   }
 
   @Override
@@ -171,6 +180,7 @@ public final class TrainStage extends StageCommand {
     if (cfg.usesTarget() && ctx.get(TARGET).isEmpty()) {
       throw new BadConfig(TARGET.path() + " is needed in mode " + ctx.get(MODE));
     }
+    StudentGraph.recompute(ctx.get(RECOMPUTE), net);
     partitions = ctx.get(PARTITIONS) > 0 ? ctx.get(PARTITIONS)
         : ctx.spark().sparkContext().defaultParallelism();
     check(ctx, ctx.get(SOURCE), "source", true, false);
