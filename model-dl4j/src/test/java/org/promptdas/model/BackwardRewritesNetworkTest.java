@@ -36,7 +36,7 @@ class BackwardRewritesNetworkTest {
   /** The stem's convolutions and group norms through the same rewrites. */
   @Test
   void rewrittenGradientsEqualSameDiffsOwnWithStem() {
-    compare(new NetworkConfig(32, 8, 32, 1, 2, 2, 4, 2, 2, 24, 8, 2, 16));
+    compare(new NetworkConfig(32, 8, 48, 1, 2, 2, 4, 2, 2, 24, 8, 2, 16));
   }
 
   private static void compare(NetworkConfig cfg) {
@@ -67,7 +67,7 @@ class BackwardRewritesNetworkTest {
         .add(sd.sum(sd.getVariable(PromptDasGraph.DET)
             .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 1, 32, 32)))))
         .add(sd.sum(sd.getVariable(PromptDasGraph.CONTRAST)
-            .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 1 + slots + extras, 32)))));
+            .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 1 + slots + extras, cfg.embedDim())))));
     sd.setLossVariables(loss.name());
     sd.createGradFunction();
     SameDiff grad = sd.getFunction(SessionArrays.GRAD_FUNCTION);

@@ -78,7 +78,7 @@ class StemNetworkTest {
     Map<String, INDArray> student = t.studentWeights().tensors();
     assertEquals(init.tensors().get(ParamSpec.FOURIER), student.get(ParamSpec.FOURIER));
     assertEquals(init.tensors().get(ParamSpec.FOURIER), t.teacherWeights().tensors().get(ParamSpec.FOURIER));
-    for (String k : List.of(ParamSpec.STEM + "0.conv.weight", ParamSpec.STEM + "3.merge.weight", ParamSpec.SKIP + "1.weight")) {
+    for (String k : List.of(ParamSpec.STEM + "1.0.conv.weight", ParamSpec.STEM + "3.merge.weight", ParamSpec.SKIP + "1.weight", ParamSpec.FUSE + "1.conv.weight")) {
       assertNotEquals(init.tensors().get(k), student.get(k), k + " is trained");
     }
     // three workers' mean of equal matrices is not always the matrix to the bit; the buffer stays

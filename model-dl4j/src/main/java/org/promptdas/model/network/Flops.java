@@ -45,13 +45,12 @@ public final class Flops {
     double s = c.imageSize();
     double w = c.stemWidth();
     double d = c.embedDim();
-    double full = s * s;
-    double half = full / 4;
-    double quarter = full / 16;
-    return 2 * full * 3 * w * 9
-        + 2 * half * 4 * w * 2 * w + 2 * half * 2 * w * 2 * w * 9
-        + 2 * quarter * 8 * w * 4 * w + 2 * quarter * 4 * w * 4 * w * 9
+    double half = s * s / 4;
+    double quarter = half / 4;
+    return 2 * half * 4 * 3 * 2 * w + 2 * half * 9 * 2 * (2 * w) * (2 * w)
+        + 2 * quarter * 8 * w * 4 * w + 2 * quarter * 9 * 2 * (4 * w) * (4 * w)
         + 2 * quarter / 4 * 16 * w * d
-        + 2 * quarter * 4 * w * d / 4 + 2 * half * 2 * w * d / 8;
+        + 2 * quarter * 4 * w * d / 4 + 2 * half * 2 * w * d / 8
+        + 2 * quarter * (d / 4) * (d / 4) * 9 + 2 * half * (d / 8) * (d / 8) * 9;
   }
 }

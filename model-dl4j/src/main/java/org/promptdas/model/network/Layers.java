@@ -250,16 +250,24 @@ final class Layers {
   }
 
   /**
-   * A stem level on channels-last x [b, n, n, cin]: the 3x3 convolution {@code name.conv}, the
-   * group norm {@code name.norm} ({@link #STEM_GROUPS} groups) and GELU: [b, n, n, cout].
+   * The 3x3 convolution {@code name.conv} of channels-last x [b, n, n, cin], the group norm
+   * {@code name.norm} ({@link #groups} groups) and ReLU: [b, n, n, cout]. A unit of the stem, and
+   * the fusion of a skip in the mask upscaling. ReLU, not GELU: at these resolutions every
+   * element-wise pass over the feature maps counts, and GELU takes five.
    */
-  SDVariable convNormGelu(SDVariable x, String name, int b, int n, int cin, int cout) {
+  SDVariable convNormRelu(SDVariable x, String name, int b, int n, int cin, int cout) {
     SDVariable y = conv(x, name + ".conv", 3, new long[] {b, n, n, cin});
-    return gelu(groupNorm(y, name + ".norm", b, cout, n, STEM_GROUPS, 1e-5));
+    return relu(groupNorm(y, name + ".norm", b, cout, n, groups(cout), 1e-5));
   }
 
-  /** Group-norm groups of the stem's levels (their widths are multiples of it). */
-  static final int STEM_GROUPS = 8;
+  /** Group-norm groups of {@code channels} in {@link #convNormRelu}: 8, or the largest power of 2 dividing them. */
+  static int groups(int channels) {
+    int g = 8;
+    while (channels % g != 0) {
+      g /= 2;
+    }
+    return g;
+  }
 
   /**
    * A 2x2 stride-2 convolution {@code name} (YXIO weight [2, 2, cin, cout]) of channels-last

@@ -14,12 +14,12 @@ import org.promptdas.core.PromptDasException.BadConfig;
  * upscaling has {@code embedDim / 4} then {@code embedDim / 8} channels, the hypernetwork outputs
  * {@code embedDim / 8}.
  *
- * <p>A {@code stemWidth} above 0 replaces the 8x8 patch embedding by a convolutional stem: at full,
- * 1/2 and 1/4 resolution a 3x3 convolution, group norm and GELU ({@code stemWidth}, twice and four
- * times as many channels), each level reached by a 2x2 stride-2 convolution, and a last 2x2
- * stride-2 convolution to the tokens. The 1/4 and 1/2 levels also feed the mask upscaling as
- * high-resolution skips (1x1 convolutions added after each transposed convolution), so the masks
- * get fine detail the 8 px tokens lack. A ViT trained from scratch without it stays unconfident on
+ * <p>A {@code stemWidth} above 0 replaces the 8x8 patch embedding by a convolutional stem: at 1/2
+ * and 1/4 resolution a 2x2 stride-2 convolution followed by two units of a 3x3 convolution, group
+ * norm and ReLU (twice and four times {@code stemWidth} channels), and a last 2x2 stride-2
+ * convolution to the tokens. Both levels also feed the mask upscaling as high-resolution skips (1x1
+ * convolutions added after each transposed convolution, then fused by a 3x3 convolution, group
+ * norm and ReLU), so the masks get fine detail the 8 px tokens lack. A ViT trained from scratch without it stays unconfident on
  * real EM at CPU budgets; 0 is the authors' network.
  *
  * @param imageSize crop side in px (a multiple of the patch size)

@@ -16,6 +16,8 @@ public final class ParamSpec {
   public static final String STEM = "image_encoder.stem.";
   /** Prefix of the high-resolution skips into the mask upscaling (networks with a stem). */
   public static final String SKIP = "mask_decoder.skip.";
+  /** Prefix of the 3x3 convolutions that fuse each skip in the mask upscaling (networks with a stem). */
+  public static final String FUSE = "mask_decoder.fuse.";
   /**
    * The tensors that are fixed buffers in the authors' network, never trained: the random Fourier
    * matrix of the prompt encoder.
@@ -35,14 +37,14 @@ public final class ParamSpec {
     long a = c.attnDim();
     if (c.hasStem()) {
       long w = c.stemWidth();
-      conv(m, STEM + "0.conv", 3, w, 3);
-      norm(m, STEM + "0.norm", w);
-      conv(m, STEM + "1.merge", w, 2 * w, 2);
-      conv(m, STEM + "1.conv", 2 * w, 2 * w, 3);
-      norm(m, STEM + "1.norm", 2 * w);
-      conv(m, STEM + "2.merge", 2 * w, 4 * w, 2);
-      conv(m, STEM + "2.conv", 4 * w, 4 * w, 3);
-      norm(m, STEM + "2.norm", 4 * w);
+      for (int level = 1; level <= 2; level++) {
+        long width = w << level;
+        conv(m, STEM + level + ".merge", level == 1 ? 3 : width / 2, width, 2);
+        for (int unit = 0; unit < 2; unit++) {
+          conv(m, STEM + level + "." + unit + ".conv", width, width, 3);
+          norm(m, STEM + level + "." + unit + ".norm", width);
+        }
+      }
       conv(m, STEM + "3.merge", 4 * w, d, 2);
     } else {
       m.put("image_encoder.patch_embed.proj.weight", new long[] {d, 3, c.patchSize(), c.patchSize()});
@@ -82,7 +84,11 @@ public final class ParamSpec {
     m.put("mask_decoder.output_upscaling.3.bias", new long[] {d / 8});
     if (c.hasStem()) {
       conv(m, SKIP + "0", 4L * c.stemWidth(), d / 4, 1);
+      conv(m, FUSE + "0.conv", d / 4, d / 4, 3);
+      norm(m, FUSE + "0.norm", d / 4);
       conv(m, SKIP + "1", 2L * c.stemWidth(), d / 8, 1);
+      conv(m, FUSE + "1.conv", d / 8, d / 8, 3);
+      norm(m, FUSE + "1.norm", d / 8);
     }
     linear(m, "mask_decoder.output_hypernetworks_mlps.layers.0", d, d);
     linear(m, "mask_decoder.output_hypernetworks_mlps.layers.1", d, d);

@@ -186,21 +186,28 @@ public final class PromptDasGraph {
   }
 
   /**
-   * The convolutional stem on the image [b, 3, s, s]: a 3x3 convolution, group norm and GELU at
-   * full resolution, then at 1/2 and 1/4 a 2x2 stride-2 convolution followed by the same three,
-   * and a last 2x2 stride-2 convolution to the tokens (1/8, without position embedding).
+   * The convolutional stem on the image [b, 3, s, s]: at 1/2 and 1/4 resolution a 2x2 stride-2
+   * convolution followed by two units of a 3x3 convolution, group norm and ReLU, and a last 2x2
+   * stride-2 convolution to the tokens (1/8, without position embedding).
    */
   private static Embedded stem(SameDiff sd, Layers l, NetworkConfig c, SDVariable image, int b) {
     int s = c.imageSize();
-    int w = c.stemWidth();
-    SDVariable x = l.convNormGelu(sd.permute(image, 0, 2, 3, 1), ParamSpec.STEM + "0", b, s, 3, w);
-    SDVariable half = l.convNormGelu(l.merge2x2(x, ParamSpec.STEM + "1.merge", b, s, w, 2 * w),
-        ParamSpec.STEM + "1", b, s / 2, 2 * w, 2 * w);
-    SDVariable quarter = l.convNormGelu(l.merge2x2(half, ParamSpec.STEM + "2.merge", b, s / 2, 2 * w, 4 * w),
-        ParamSpec.STEM + "2", b, s / 4, 4 * w, 4 * w);
-    SDVariable tokens = sd.reshape(l.merge2x2(quarter, ParamSpec.STEM + "3.merge", b, s / 4, 4 * w, c.embedDim()),
+    SDVariable x = sd.permute(image, 0, 2, 3, 1);
+    SDVariable[] levels = new SDVariable[3];
+    int in = 3;
+    for (int level = 1; level <= 2; level++) {
+      int n = s >> level;
+      int width = c.stemWidth() << level;
+      x = l.merge2x2(x, ParamSpec.STEM + level + ".merge", b, 2 * n, in, width);
+      for (int unit = 0; unit < 2; unit++) {
+        x = l.convNormRelu(x, ParamSpec.STEM + level + "." + unit, b, n, width, width);
+      }
+      levels[level] = x;
+      in = width;
+    }
+    SDVariable tokens = sd.reshape(l.merge2x2(x, ParamSpec.STEM + "3.merge", b, s / 4, in, c.embedDim()),
         (long) b * c.grid() * c.grid(), c.embedDim());
-    return new Embedded(tokens, quarter, half);
+    return new Embedded(tokens, levels[2], levels[1]);
   }
 
   /** Pre-norm encoder block {@code i} on tokens x [b * n, d]. */
@@ -285,11 +292,17 @@ public final class PromptDasGraph {
       u = u.add(l.conv1x1(skips.quarter(), ParamSpec.SKIP + "0", b, 4 * c.stemWidth(), d / 4, 2 * g));
     }
     u = l.gelu(l.layerNorm2d(u, "mask_decoder.output_upscaling.1", b, d / 4, 2 * g, 1e-6));
+    if (skips.quarter() != null) {
+      u = fuse(sd, l, u, ParamSpec.FUSE + "0", b, d / 4, 2 * g);
+    }
     u = l.convTranspose2x2(u, "mask_decoder.output_upscaling.3", b, d / 4, d / 8, 2 * g);
     if (skips.half() != null) {
       u = u.add(l.conv1x1(skips.half(), ParamSpec.SKIP + "1", b, 2 * c.stemWidth(), d / 8, 4 * g));
     }
     u = l.gelu(u);
+    if (skips.half() != null) {
+      u = fuse(sd, l, u, ParamSpec.FUSE + "1", b, d / 8, 4 * g);
+    }
     int m = c.maskSize();
     SDVariable maskOut = sd.reshape(sd.slice(sd.reshape(qs, b, t, d), new int[] {0, 0, 0},
         new int[] {b, 1, d}), b, d);
@@ -318,6 +331,14 @@ public final class PromptDasGraph {
     z = l.relu(l.linear(z, "mask_decoder.Contrast_mlp.layers.1"));
     z = l.linear(z, "mask_decoder.Contrast_mlp.layers.2");
     sd.updateVariableNameAndReference(sd.reshape(z, b, t, d), CONTRAST);
+  }
+
+  /**
+   * The fusion after a skip: a 3x3 convolution, group norm and ReLU on u [b, ch, n, n] (NCHW in and
+   * out), so the skip's detail and the tokens' meaning mix across neighbouring pixels.
+   */
+  private static SDVariable fuse(SameDiff sd, Layers l, SDVariable u, String name, int b, int ch, int n) {
+    return sd.permute(l.convNormRelu(sd.permute(u, 0, 2, 3, 1), name, b, n, ch, ch), 0, 3, 1, 2);
   }
 
   /** sin/cos of 2 pi (2c - 1) G for coordinates c [rows, 2] in [0, 1]: [rows, d]. */

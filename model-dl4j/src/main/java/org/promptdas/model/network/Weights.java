@@ -149,14 +149,14 @@ public final class Weights {
 
   /**
    * True for tensors the graph holds in another layout: the convolution kernels of the detection
-   * head, the stem and the skips (3x3, 2x2 and 1x1).
+   * head, the stem, the skips and their fusions (3x3, 2x2 and 1x1).
    */
   static boolean convKernel(String name) {
     if (!name.endsWith(".weight") || isNorm(name)) {
       return false;
     }
     return (name.startsWith("mask_decoder.decode_head") && !name.endsWith(".1.weight"))
-        || name.startsWith(ParamSpec.STEM) || name.startsWith(ParamSpec.SKIP);
+        || name.startsWith(ParamSpec.STEM) || name.startsWith(ParamSpec.SKIP) || name.startsWith(ParamSpec.FUSE);
   }
 
   /** The tensor as the graph holds it, in {@code type}. */
