@@ -41,6 +41,9 @@ public final class PromptDas {
       PromptDasException user = userError(e);
       if (user != null) {
         cmd.getErr().println("prompt-das " + cmd.getCommandName() + ": error: " + user.getMessage());
+        if (cmd.getCommand() instanceof StageCommand s && s.verbose()) {
+          e.printStackTrace(cmd.getErr());
+        }
         return 2;
       }
       cmd.getErr().println("prompt-das " + cmd.getCommandName() + ": internal error: " + e);
@@ -50,11 +53,17 @@ public final class PromptDas {
     return cl.execute(args);
   }
 
-  /** The project's own exception behind {@code e}, also when Spark wrapped it in a task failure. */
+  /**
+   * The project's own exception behind {@code e}, also when Spark wrapped it in a task failure;
+   * a full disk anywhere below (Spark's writers included) is one too.
+   */
   static PromptDasException userError(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof PromptDasException p) {
         return p;
+      }
+      if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+        return new PromptDasException("no space left on device: " + t.getMessage().split("\n")[0].trim());
       }
       if (t instanceof SparkException && t.getCause() == null && t.getMessage() != null) {
         // A task failure carries the executor's exception only as text.

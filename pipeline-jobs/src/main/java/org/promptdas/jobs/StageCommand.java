@@ -12,6 +12,7 @@ import org.promptdas.core.config.Param;
 import org.promptdas.core.config.Settings;
 import org.promptdas.jobs.fs.HadoopConf;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.fs.Overlaps;
 import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.SessionArrays;
@@ -43,6 +44,23 @@ public abstract class StageCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing output (at commit, not before).")
   boolean overwrite;
 
+  @Option(names = "--verbose", description = "Show Spark's reports of failed tasks and the stack trace of an error.")
+  boolean verbose;
+
+  /** Spark's loggers that report each failed task attempt with a stack trace (off unless --verbose). */
+  static final List<String> TASK_FAILURE_LOGGERS = List.of("org.apache.spark.executor.Executor",
+      "org.apache.spark.scheduler.TaskSetManager", "org.apache.spark.sql.execution.datasources.FileFormatWriter");
+
+  /** Whether --verbose was given. */
+  public boolean verbose() {
+    return verbose;
+  }
+
+  /** The most pixels a slice may have, for every stage that reads slices. */
+  public static final Param<Double> MAX_SLICE_MEGAPIXELS = Param.number("prompt-das.limits.max-slice-megapixels",
+      "the most megapixels a slice's header may claim (checked before decoding); 0: a 32nd of the "
+      + "reading JVM's heap in bytes", 0, 1e9);
+
   /** The stage's name, as on the command line. */
   protected abstract String stage();
 
@@ -51,6 +69,19 @@ public abstract class StageCommand implements Callable<Integer> {
 
   /** Adds KEY=VALUE overrides for the stage's own command-line options. */
   protected void addOptionOverrides(List<String> overrides) {}
+
+  /**
+   * The paths this run reads (folders, files, {@code FILE.h5#dataset}; blank for unset ones), for
+   * the check that no output overlaps an input ({@link Overlaps}).
+   */
+  protected List<String> inputPaths(Context ctx) {
+    return List.of();
+  }
+
+  /** The folders or files this run writes, for the same check. */
+  protected List<String> outputPaths(Context ctx) {
+    return List.of();
+  }
 
   /** Checks inputs and outputs (existence, pairing, sizes) without writing anything. */
   protected abstract void validate(Context ctx);
@@ -71,7 +102,9 @@ public abstract class StageCommand implements Callable<Integer> {
 
   /** Loads and validates the configuration (no Spark, no I/O): usable by tests and dry runs. */
   public Settings settings(Config config) {
-    return Settings.of(config, params());
+    List<Param<?>> all = new ArrayList<>(params());
+    all.add(MAX_SLICE_MEGAPIXELS);
+    return Settings.of(config, all);
   }
 
   public Config config() {
@@ -88,6 +121,10 @@ public abstract class StageCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (verbose) {
+      TASK_FAILURE_LOGGERS.forEach(l -> org.apache.logging.log4j.core.config.Configurator.setLevel(l,
+          org.apache.logging.log4j.Level.WARN));
+    }
     Config config = config();
     settings(config); // every parameter is checked before Spark starts
     NativeHelpers.policy(); // and the model's JVM switches (-Dpromptdas.*) on this JVM
@@ -102,9 +139,11 @@ public abstract class StageCommand implements Callable<Integer> {
    */
   public void runWith(Config config, SparkSession spark) {
     Settings settings = settings(config);
-    HadoopFiles files = new HadoopFiles(new HadoopConf(spark.sparkContext().hadoopConfiguration()));
+    HadoopFiles files = new HadoopFiles(new HadoopConf(spark.sparkContext().hadoopConfiguration()),
+        Math.round(settings.get(MAX_SLICE_MEGAPIXELS) * 1e6));
     Context ctx = new Context(config, settings, spark, files);
     long t0 = System.nanoTime();
+    Overlaps.refuse(files, inputPaths(ctx), outputPaths(ctx));
     validate(ctx);
     execute(ctx);
     log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));

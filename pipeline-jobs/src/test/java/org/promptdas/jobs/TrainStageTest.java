@@ -188,4 +188,60 @@ class TrainStageTest {
     assertEquals(2, again.code());
     assertTrue(again.err().contains("holds an earlier run"), again.err());
   }
+
+  @Test
+  void runsWithMoreWorkersThanCoresAreBitReproducible(@TempDir Path tmp) throws Exception {
+    ok(train(tmp.resolve("a"), 2, 1, "--set", "train.partitions=4"));
+    ok(train(tmp.resolve("b"), 2, 1, "--set", "train.partitions=4"));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("a/model.pdas")), Files.readAllBytes(tmp.resolve("b/model.pdas")));
+  }
+
+  @Test
+  void aRunKilledBeforeItsFirstCheckpointStartsAgainOnResume(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    Files.createDirectories(out.resolve("checkpoints"));
+    Files.writeString(out.resolve("_train.json"), "{}");
+    ok(train(out, 2, 1, "--resume"));
+    ok(train(tmp.resolve("ref"), 2, 1));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("ref/model.pdas")), Files.readAllBytes(out.resolve("model.pdas")));
+    // a folder holding files the stage did not write is not taken over
+    Files.createDirectories(tmp.resolve("mine"));
+    Files.writeString(tmp.resolve("mine/notes.txt"), "keep me");
+    TestData.Run foreign = train(tmp.resolve("mine"), 2, 1, "--resume");
+    assertEquals(2, foreign.code(), foreign.err());
+    assertTrue(foreign.err().contains("notes.txt"), foreign.err());
+  }
+
+  @Test
+  void onlyTheNewestAndThePinnedCheckpointsAreKept(@TempDir Path tmp) throws Exception {
+    ok(train(tmp.resolve("run"), 5, 1, "--set", "train.checkpoint-every=1", "--set", "train.keep-checkpoints=2",
+        "--set", "train.pinned-checkpoints=[1]"));
+    try (var files = Files.list(tmp.resolve("run/checkpoints"))) {
+      assertEquals(List.of("step-000000001.ckpt", "step-000000004.ckpt", "step-000000005.ckpt"),
+          files.map(f -> f.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
+  void anOverwriteThatFailsLeavesTheEarlierRunWhole(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    ok(train(out, 2, 1));
+    byte[] model = Files.readAllBytes(out.resolve("model.pdas"));
+    // source crops whose images cannot be decoded: the replacement fails in its first step
+    SparkSession spark = SparkSession.builder().getOrCreate();
+    spark.read().parquet(data.resolve("src.parquet").toString())
+        .withColumn("image", org.apache.spark.sql.functions.lit(new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3}))
+        .write().parquet(tmp.resolve("broken.parquet").toString());
+    TestData.Run replaced = TestData.run("train", "--master", "local[2]", "--source",
+        tmp.resolve("broken.parquet").toString(), "--target", data.resolve("tgt.parquet").toString(),
+        "--out", out.toString(), "--mode", "wda", "--set", "train.network=tiny", "--set", "train.steps=2",
+        "--set", "train.local-steps=1", "--set", "train.partitions=2", "--set", "train.batch=1", "--overwrite");
+    assertEquals(2, replaced.code(), replaced.err());
+    assertArrayEquals(model, Files.readAllBytes(out.resolve("model.pdas")), "the earlier model is untouched");
+    assertTrue(Files.exists(out.resolve("checkpoints/step-000000002.ckpt")));
+    // a replacement that completes takes its place
+    ok(train(out, 2, 1, "--overwrite", "--set", "train.seed=5"));
+    assertFalse(Arrays.equals(model, Files.readAllBytes(out.resolve("model.pdas"))));
+    assertFalse(Files.exists(tmp.resolve(".run.replacing")));
+  }
 }

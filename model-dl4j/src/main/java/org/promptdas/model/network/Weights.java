@@ -42,8 +42,9 @@ public final class Weights {
   }
 
   /**
-   * Checks imported tensors against {@code config}: every expected tensor present with its shape;
-   * unknown names are an error (a checkpoint of another network); known unused ones are skipped.
+   * Checks imported tensors against {@code config}: every expected tensor present with its shape
+   * and finite values; unknown names are an error (a checkpoint of another network); known unused
+   * ones are skipped.
    */
   public static Weights of(NetworkConfig config, Map<String, INDArray> raw, String source) {
     Map<String, long[]> spec = ParamSpec.of(config);
@@ -56,6 +57,8 @@ public final class Weights {
       } else if (!Arrays.equals(a.shape(), e.getValue())) {
         errors.add(e.getKey() + " has shape " + Arrays.toString(a.shape()) + ", the configuration needs "
             + Arrays.toString(e.getValue()));
+      } else if (!finite(a)) {
+        errors.add(e.getKey() + " holds values that are not finite (NaN or infinite)");
       } else {
         t.put(e.getKey(), a.castTo(DataType.FLOAT));
       }
@@ -119,6 +122,26 @@ public final class Weights {
   private static long fanIn(String weight, long[] shape) {
     long receptive = shape.length == 4 ? shape[2] * shape[3] : 1;
     return shape[1] * receptive;
+  }
+
+  /** True when every value of {@code a} is finite. */
+  public static boolean finite(INDArray a) {
+    for (float f : a.castTo(DataType.FLOAT).dup('c').data().asFloat()) {
+      if (!Float.isFinite(f)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The first tensor of {@code tensors} that holds a value that is not finite, or null. */
+  public static String firstNonFinite(Map<String, INDArray> tensors) {
+    for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+      if (!finite(e.getValue())) {
+        return e.getKey();
+      }
+    }
+    return null;
   }
 
   /** Replaces the decoder with fresh weights when only encoder weights were given (DINO). */

@@ -7,7 +7,9 @@ import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.core.PromptDasException;
 import org.promptdas.model.network.ParamSpec;
+import org.promptdas.model.network.Weights;
 
 /**
  * The arithmetic of a synchronous data-parallel round. Each worker continues from the same
@@ -21,7 +23,8 @@ import org.promptdas.model.network.ParamSpec;
  * which is exactly the single-process EMA when K = 1 and one worker, and for K &gt; 1 applies the
  * round's combined decay to the averaged student (the intermediate students of a round exist only
  * on the workers). Frozen tensors ({@link ParamSpec#frozen}) keep the start state's values exactly
- * (a mean of equal floats can differ from them in the last bit). Stateless and thread-safe.
+ * (a mean of equal floats can differ from them in the last bit). A state with a value that is not
+ * finite is refused, so it never reaches a checkpoint. Stateless and thread-safe.
  */
 public final class Averaging {
   private Averaging() {}
@@ -95,6 +98,15 @@ public final class Averaging {
         teacher.put(e.getKey(), ParamSpec.frozen(e.getKey()) ? e.getValue().dup()
             : e.getValue().mul(d).addi(student.get(e.getKey()).mul(1 - d)));
       }
+    }
+    String bad = Weights.firstNonFinite(student);
+    if (bad == null) {
+      bad = Weights.firstNonFinite(teacher);
+    }
+    if (bad != null) {
+      throw new PromptDasException("training diverged in the round ending at step "
+          + (start.step() + localSteps) + ": " + bad + " is not finite after averaging (lower the "
+          + "learning rate; the last checkpoint is intact)");
     }
     return new TrainingState(start.network(), cfg, start.step() + localSteps,
         start.adamSteps() + localSteps, student, teacher, m, v);

@@ -71,9 +71,14 @@ public final class Param<T> {
 
   /** A non-empty list of numbers, each in [min, max]. */
   public static Param<List<Double>> numbers(String path, String doc, double min, double max) {
+    return numbers(path, doc, min, max, true);
+  }
+
+  /** A list of numbers, each in [min, max], that may be empty unless {@code nonEmpty}. */
+  public static Param<List<Double>> numbers(String path, String doc, double min, double max, boolean nonEmpty) {
     return new Param<>(path, doc, c -> c.getDoubleList(path),
-        v -> !v.isEmpty() && v.stream().allMatch(x -> x >= min && x <= max),
-        "a non-empty list of numbers in [" + min + ", " + max + "]");
+        v -> (!nonEmpty || !v.isEmpty()) && v.stream().allMatch(x -> x >= min && x <= max),
+        (nonEmpty ? "a non-empty list" : "a list") + " of numbers in [" + min + ", " + max + "]");
   }
 
   public String path() {

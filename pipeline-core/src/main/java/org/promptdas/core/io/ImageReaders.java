@@ -53,6 +53,29 @@ public final class ImageReaders {
   }
 
   /**
+   * {@link #open(String, SeekableByteChannel, String)} refusing a slice whose header claims more
+   * than {@code maxPixels} pixels before anything is decoded (a forged or mistaken header would
+   * otherwise exhaust the heap).
+   */
+  public static VolumeReader open(String name, SeekableByteChannel channel, String hdf5Dataset,
+      long maxPixels) {
+    VolumeReader r = open(name, channel, hdf5Dataset);
+    long pixels = (long) r.width() * r.height();
+    if (pixels > maxPixels) {
+      r.close();
+      throw new BadInput(String.format(java.util.Locale.ROOT, "%s: its header claims %dx%d pixels per slice "
+          + "(%.0f megapixels), above the limit of %.0f megapixels (limits.max-slice-megapixels; "
+          + "0 takes a 32nd of the heap in bytes)", name, r.width(), r.height(), pixels / 1e6, maxPixels / 1e6));
+    }
+    return r;
+  }
+
+  /** The slice-size limit that fits this JVM: one pixel per 32 bytes of its maximum heap. */
+  public static long automaticPixelLimit() {
+    return Runtime.getRuntime().maxMemory() / 32;
+  }
+
+  /**
    * Opens any seekable source (a local file, a Hadoop stream, bytes). The reader owns the channel
    * and closes it; only headers are read until a slice is asked for.
    */

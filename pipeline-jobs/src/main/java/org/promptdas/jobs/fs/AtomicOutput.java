@@ -1,12 +1,11 @@
 package org.promptdas.jobs.fs;
 
-import java.util.UUID;
 import org.apache.hadoop.fs.Path;
 import org.promptdas.core.PromptDasException.BadConfig;
 
 /**
  * An output folder that appears complete or not at all. Everything is written under a hidden
- * temporary sibling ({@code .NAME.tmp-UUID}); {@link #commit()} renames it into place (one rename:
+ * temporary sibling ({@link TempNames}: {@code .NAME.tmp-PID@HOST-XXXXXXXX}); {@link #commit()} renames it into place (one rename:
  * atomic on HDFS and local disks; on object stores such as S3A a rename is a copy, so a reader may
  * briefly see a partial folder there). {@link #abort()} deletes it. An existing output is refused
  * at {@link #begin} unless overwriting was asked for, in which case it is replaced only at commit,
@@ -35,10 +34,14 @@ public final class AtomicOutput implements AutoCloseable {
     this.overwrite = overwrite;
   }
 
-  /** Checks the target (without writing anything) and reserves a temporary folder name. */
+  /**
+   * Checks the target, deletes the temporary folders that killed runs left beside it, and
+   * reserves a temporary folder name.
+   */
   public static AtomicOutput begin(HadoopFiles files, Path target, boolean overwrite) {
     check(files, target, overwrite);
-    Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+    files.deleteAbandoned(target.getParent(), n -> TempNames.isTempOf(n, target.getName()));
+    Path temp = HadoopFiles.child(target.getParent(), TempNames.of(target.getName()));
     return new AtomicOutput(files, target, temp, overwrite);
   }
 

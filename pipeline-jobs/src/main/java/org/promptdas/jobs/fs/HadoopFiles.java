@@ -15,6 +15,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.ChecksumFileSystem;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.promptdas.core.PromptDasException;
@@ -28,20 +30,31 @@ import org.promptdas.core.PromptDasException.BadInput;
 public final class HadoopFiles implements Serializable {
   private static final long serialVersionUID = 1L;
   private final HadoopConf conf;
+  private final long maxSlicePixels;
 
+  /** Files whose slices may hold as many pixels as {@link ImageReaders#automaticPixelLimit} allows. */
   public HadoopFiles(HadoopConf conf) {
-    this.conf = conf;
+    this(conf, 0);
   }
 
   /**
-   * The file system of {@code p}. Client-side checksum sidecars ({@code .name.crc}) are switched
-   * off: outputs are meant for people and other tools, and HDFS keeps its own block checksums.
+   * @param maxSlicePixels the most pixels a slice's header may claim ({@link #openVolume}), 0 for
+   *     the limit that fits the heap of the JVM that reads (an executor's, in a task)
+   */
+  public HadoopFiles(HadoopConf conf, long maxSlicePixels) {
+    this.conf = conf;
+    this.maxSlicePixels = maxSlicePixels;
+  }
+
+  /**
+   * The file system of {@code p}. Client-side checksum sidecars ({@code .name.crc}) are not used:
+   * outputs are meant for people and other tools, HDFS keeps its own block checksums, and a
+   * sidecar's name breaks on a colon in the file's.
    */
   public FileSystem fs(Path p) {
     try {
       FileSystem fs = p.getFileSystem(conf.get());
-      fs.setWriteChecksum(false);
-      return fs;
+      return fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
     } catch (IOException e) {
       throw new BadInput(p + ": no file system for this path (" + e.getMessage() + ")", e);
     }
@@ -86,6 +99,21 @@ public final class HadoopFiles implements Serializable {
     return out;
   }
 
+  /** The names of everything directly in {@code dir} (files and folders, hidden ones included). */
+  public List<String> listNames(Path dir) {
+    try {
+      List<String> out = new ArrayList<>();
+      for (FileStatus s : fs(dir).listStatus(dir)) {
+        out.add(s.getPath().getName());
+      }
+      return out;
+    } catch (FileNotFoundException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw new BadInput(dir + ": cannot be listed (" + e.getMessage() + ")", e);
+    }
+  }
+
   public byte[] read(Path p) {
     try (InputStream in = fs(p).open(p)) {
       return in.readAllBytes();
@@ -98,13 +126,15 @@ public final class HadoopFiles implements Serializable {
 
   /**
    * Opens an image, stack or volume for slice-by-slice reading (only headers are read until a
-   * slice is asked for); the caller closes the reader.
+   * slice is asked for; a slice larger than the limit is refused then); the caller closes the
+   * reader.
    */
   public VolumeReader openVolume(Path p, String hdf5Dataset) {
     try {
       FileSystem fs = fs(p);
       long size = fs.getFileStatus(p).getLen();
-      return ImageReaders.open(p.toString(), new HadoopChannel(fs.open(p), size), hdf5Dataset);
+      return ImageReaders.open(p.toString(), new HadoopChannel(fs.open(p), size), hdf5Dataset,
+          maxSlicePixels > 0 ? maxSlicePixels : ImageReaders.automaticPixelLimit());
     } catch (FileNotFoundException e) {
       throw new BadInput(p + ": no such file");
     } catch (IOException e) {
@@ -112,12 +142,37 @@ public final class HadoopFiles implements Serializable {
     }
   }
 
-  /** Writes a whole file (inside an {@link AtomicOutput}'s temporary folder). */
+  /**
+   * Writes a whole file (inside an {@link AtomicOutput}'s temporary folder). On any failure, a full
+   * disk included, the partial file is deleted and the error names the path.
+   */
   public void write(Path p, byte[] bytes) {
     try (OutputStream out = fs(p).create(p, true)) {
       out.write(bytes);
-    } catch (IOException e) {
-      throw new PromptDasException(p + ": cannot be written (" + e.getMessage() + ")", e);
+    } catch (IOException | FSError e) {
+      deleteQuietly(p);
+      Throwable cause = e instanceof FSError && e.getCause() != null ? e.getCause() : e;
+      throw new PromptDasException(p + ": cannot be written (" + cause.getMessage() + ")", e);
+    }
+  }
+
+  private void deleteQuietly(Path p) {
+    try {
+      fs(p).delete(p, false);
+    } catch (IOException | RuntimeException | FSError ignored) {
+      // the write failed already; that is the error to report
+    }
+  }
+
+  /**
+   * Deletes the entries of {@code dir} that {@code temporary} accepts and whose writer has ended
+   * ({@link TempNames#abandoned}): what killed runs left.
+   */
+  public void deleteAbandoned(Path dir, Predicate<String> temporary) {
+    for (String n : listNames(dir)) {
+      if (temporary.test(n) && TempNames.abandoned(n)) {
+        delete(child(dir, n));
+      }
     }
   }
 
@@ -136,7 +191,7 @@ public final class HadoopFiles implements Serializable {
    * local disks; between the delete and the rename the name is briefly absent).
    */
   public void writeAtomically(Path target, byte[] bytes) {
-    Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + java.util.UUID.randomUUID());
+    Path tmp = child(target.getParent(), TempNames.of(target.getName()));
     write(tmp, bytes);
     delete(target);
     rename(tmp, target);
@@ -168,9 +223,26 @@ public final class HadoopFiles implements Serializable {
     }
   }
 
-  /** A fully qualified form of a user path (relative local paths become absolute file: URIs). */
+  /**
+   * A fully qualified form of a user path (relative local paths become absolute file: URIs). A
+   * relative local path with a colon in its first part ({@code a:b/c}), which Hadoop would read as
+   * a URI scheme, is taken as the local path it is.
+   */
   public Path qualify(String path) {
-    Path p = new Path(path);
+    Path p;
+    try {
+      p = new Path(path);
+    } catch (IllegalArgumentException e) {
+      p = new Path(null, null, path);
+    }
     return fs(p).makeQualified(p);
+  }
+
+  /**
+   * {@code dir}'s descendant at {@code relative} ("mask/NAME.png"), for names that come from data:
+   * a colon in a file name is part of the name, not a URI scheme.
+   */
+  public static Path child(Path dir, String relative) {
+    return new Path(dir, new Path(null, null, relative));
   }
 }

@@ -42,7 +42,7 @@ public final class SliceSet {
    * {@code vnc}, so images and their labels name the same volume).
    */
   public String defaultVolumeName() {
-    Path p = new Path(spec.contains("#") ? spec.substring(0, spec.indexOf('#')) : spec);
+    Path p = new Path(null, null, InputSpec.parse(spec).path());
     String n = p.getName();
     if (!folder) {
       int dot = n.lastIndexOf('.');
@@ -60,14 +60,10 @@ public final class SliceSet {
    * @param hdf5Dataset dataset when the spec names none ("" or null: the file's only dataset)
    */
   public static SliceSet resolve(HadoopFiles files, String spec, String hdf5Dataset) {
-    String pathPart = spec;
-    String dataset = hdf5Dataset == null || hdf5Dataset.isEmpty() ? null : hdf5Dataset;
-    int hash = spec.indexOf('#');
-    if (hash >= 0) {
-      pathPart = spec.substring(0, hash);
-      dataset = spec.substring(hash + 1);
-    }
-    Path path = files.qualify(pathPart);
+    InputSpec in = InputSpec.parse(spec);
+    String dataset = in.dataset() != null ? in.dataset()
+        : hdf5Dataset == null || hdf5Dataset.isEmpty() ? null : hdf5Dataset;
+    Path path = files.qualify(in.path());
     if (!files.exists(path)) {
       throw new BadInput(path + ": no such file or folder");
     }

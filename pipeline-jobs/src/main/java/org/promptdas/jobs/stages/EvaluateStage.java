@@ -24,6 +24,7 @@ import org.promptdas.core.image.IntImage;
 import org.promptdas.core.io.PngWriter;
 import org.promptdas.core.metrics.ErrorOverlay;
 import org.promptdas.core.metrics.MetricsAccumulator;
+import org.promptdas.core.metrics.Predictions;
 import org.promptdas.core.metrics.Protocol;
 import org.promptdas.core.metrics.Scorer;
 import org.promptdas.core.metrics.SliceScores;
@@ -58,6 +59,9 @@ public final class EvaluateStage extends StageCommand {
       "write one overlay PNG per slice");
   public static final Param<String> IMAGES = Param.string("prompt-das.evaluate.images",
       "EM slices drawn under the overlays, or empty");
+  public static final Param<Double> THRESHOLD = Param.number("prompt-das.evaluate.threshold",
+      "binarise predictions above this fraction of full scale (probability maps); -1: predictions must "
+      + "be masks or label images", -1, 1);
 
   static final StructType TABLE = new StructType()
       .add("kind", DataTypes.StringType, false)
@@ -106,7 +110,7 @@ public final class EvaluateStage extends StageCommand {
 
   @Override
   protected List<Param<?>> params() {
-    return List.of(PRED, GT, OUT, PROTOCOL, MIN_SIZE, SKIP_MISSING, OVERLAYS, IMAGES);
+    return List.of(PRED, GT, OUT, PROTOCOL, MIN_SIZE, SKIP_MISSING, OVERLAYS, IMAGES, THRESHOLD);
   }
 
   @Override
@@ -122,6 +126,16 @@ public final class EvaluateStage extends StageCommand {
     if (skipMissing) {
       o.add("evaluate.skip-missing=true");
     }
+  }
+
+  @Override
+  protected List<String> inputPaths(Context ctx) {
+    return List.of(ctx.get(PRED), ctx.get(GT), ctx.get(IMAGES));
+  }
+
+  @Override
+  protected List<String> outputPaths(Context ctx) {
+    return List.of(ctx.get(OUT));
   }
 
   @Override
@@ -173,6 +187,7 @@ public final class EvaluateStage extends StageCommand {
     HadoopFiles files = ctx.files();
     Scorer scorer = new Scorer(Protocol.parse(ctx.get(PROTOCOL)), ctx.get(MIN_SIZE));
     boolean overlays = ctx.get(OVERLAYS);
+    double threshold = ctx.get(THRESHOLD);
     JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
     int parts = Math.min(tasks.size(), Math.max(1, jsc.defaultParallelism() * 4));
     List<Object[]> partials = jsc.parallelize(tasks, parts).mapPartitions((Iterator<Task> it) -> {
@@ -181,11 +196,11 @@ public final class EvaluateStage extends StageCommand {
       while (it.hasNext()) {
         Task t = it.next();
         IntImage g = SliceSet.read(files, t.gt());
-        IntImage p = SliceSet.read(files, t.pred());
+        IntImage p = Predictions.asMask(SliceSet.read(files, t.pred()), threshold, t.pred().file());
         Scorer.Evaluation ev = scorer.evaluate(p, g, t.pred().file());
         if (overlays) {
           IntImage bg = t.image() == null ? null : SliceSet.read(files, t.image());
-          files.write(new Path(dir + "/overlays/" + t.gt().stem() + ".png"),
+          files.write(HadoopFiles.child(new Path(dir), "overlays/" + t.gt().stem() + ".png"),
               PngWriter.rgb(g.width(), g.height(), ErrorOverlay.render(ev.predMask(), ev.gtMask(), bg)));
         }
         rs.add(new SliceResult(t.gt().name(), ev.scores()));

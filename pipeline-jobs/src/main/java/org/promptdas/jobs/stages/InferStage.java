@@ -2,6 +2,7 @@ package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -101,6 +102,7 @@ public final class InferStage extends StageCommand {
   private String settingsHash;
   private PointTable pointTable;
   private String volumeName;
+  private ResumableOutput output;
 
   @Override
   protected String stage() {
@@ -125,6 +127,16 @@ public final class InferStage extends StageCommand {
   }
 
   @Override
+  protected List<String> inputPaths(Context ctx) {
+    return List.of(ctx.get(IMAGES), ctx.get(MODEL), ctx.get(POINTS));
+  }
+
+  @Override
+  protected List<String> outputPaths(Context ctx) {
+    return List.of(ctx.get(OUT));
+  }
+
+  @Override
   protected void validate(Context ctx) {
     HadoopFiles files = ctx.files();
     SliceSet set = SliceSet.resolve(files, ctx.get(IMAGES), null);
@@ -138,20 +150,25 @@ public final class InferStage extends StageCommand {
           + m.config().imageSize() + " (pixels would be skipped)");
     }
     modelHash = sha256(modelBytes);
-    String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
-        String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)), ctx.get(POINTS), volumeName,
-        ctx.get(PROMPTS));
-    settingsHash = sha256(settings.getBytes(StandardCharsets.UTF_8));
     if (!ctx.get(POINTS).isEmpty()) {
-      pointTable = PointTable.load(ctx.spark(), ctx.get(POINTS));
+      pointTable = PointTable.load(ctx.spark(), ctx.files(), ctx.get(POINTS));
       pointTable.validate(ctx.get(POINTS), volumeName,
           slices.stream().map(s -> new int[] {s.width(), s.height()}).toList());
     }
-    ResumableOutput.check(files, files.qualify(ctx.get(OUT)), PROVENANCE, provenance(),
+    // every setting that changes an output; the testing prompts by their content
+    String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
+        String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)),
+        pointTable == null ? "" : pointTable.sha256(), volumeName, ctx.get(PROMPTS),
+        String.valueOf(ctx.get(DENSITY)));
+    settingsHash = sha256(settings.getBytes(StandardCharsets.UTF_8));
+    output = ResumableOutput.check(files, files.qualify(ctx.get(OUT)), PROVENANCE, provenance(),
         ctx.overwrite(), "holds predictions of another model or other settings");
   }
 
-  /** The identity of this run's outputs: the model's and the settings' SHA-256. */
+  /**
+   * The identity of this run's outputs: the model's and the settings' SHA-256 (each slice's
+   * input is identified by its own hash in {@code stats/NAME.json}).
+   */
   private String provenance() {
     return String.format("{\"model_sha256\": \"%s\", \"settings_sha256\": \"%s\"}%n", modelHash, settingsHash);
   }
@@ -159,42 +176,55 @@ public final class InferStage extends StageCommand {
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
-    Path outDir = files.qualify(ctx.get(OUT));
-    ResumableOutput.open(files, outDir, PROVENANCE, provenance(), ctx.overwrite());
-    List<Object[]> todo = new ArrayList<>();
+    output.open();
+    Path outDir = output.dir();
+    List<SliceTask> all = new ArrayList<>();
     for (int i = 0; i < slices.size(); i++) {
-      if (!files.exists(new Path(outDir, "mask/" + slices.get(i).stem() + ".png"))) {
-        todo.add(new Object[] {i, slices.get(i)});
-      }
+      all.add(new SliceTask(i, slices.get(i)));
     }
-    log.info("infer: {} slices, {} already done, {} to do", slices.size(), slices.size() - todo.size(), todo.size());
+    log.info("infer: {} slices{}", slices.size(), output.resuming() ? " (resuming: slices whose input is "
+        + "unchanged since their prediction are kept)" : "");
     JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
     Broadcast<byte[]> bytes = jsc.broadcast(modelBytes);
     Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
         ctx.get(BATCH), ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
         ctx.get(DENSITY), pointTable, volumeName);
-    if (!todo.isEmpty()) {
-      jsc.parallelize(todo, todo.size()).foreach(t -> task.run((Integer) t[0], (SliceRef) t[1]));
-    }
+    long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.slice())).count();
+    log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < slices.size(); i++) {
-      JsonNode s = files.readJson(new Path(outDir, "stats/" + slices.get(i).stem() + ".json"));
+      JsonNode s = files.readJson(HadoopFiles.child(outDir, "stats/" + slices.get(i).stem() + ".json"));
       rows.add(RowFactory.create(i, slices.get(i).name(), s.get("width").asInt(), s.get("height").asInt(),
           s.get("foreground").asDouble(), s.get("components").asInt(), s.get("prompts").asInt(),
           s.get("seconds").asDouble()));
     }
     Sparks.replaceTable(ctx.spark(), files, new Path(outDir, "stats.parquet"), rows, STATS);
-    log.info("infer: {} slices -> {}", slices.size(), outDir);
+    output.commit();
+    log.info("infer: {} slices -> {}", slices.size(), output.target());
   }
+
+  /** One slice to predict: its index in the volume and where it is. */
+  record SliceTask(int index, SliceRef slice) implements Serializable {}
 
   /** The work of one slice, carried to the executors (everything in it is serialisable). */
   record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
       boolean rotations, int batch, boolean selfPrompting, double threshold, int minSize,
       boolean density, PointTable points, String volume) implements Serializable {
 
-    void run(int index, SliceRef ref) {
+    /**
+     * Predicts slice {@code index} unless its mask exists and was made from the same pixels (the
+     * input's hash in its stats); returns whether it predicted.
+     */
+    boolean run(int index, SliceRef ref) {
       long t0 = System.nanoTime();
       IntImage img = SliceSet.read(files, ref);
+      String stem = ref.stem();
+      String inputHash = sha256(img);
+      Path statsFile = HadoopFiles.child(new Path(out), "stats/" + stem + ".json");
+      if (files.exists(HadoopFiles.child(new Path(out), "mask/" + stem + ".png")) && files.exists(statsFile)
+          && inputHash.equals(files.readJson(statsFile).path("input_sha256").asText())) {
+        return false;
+      }
       List<Point> prompts = points == null ? List.of() : points.points(volume, index);
       SlidingWindowPredictor.Result r = new SlidingWindowPredictor(ModelHolder.get(hash, model.value()),
           stride, rotations, batch, selfPrompting).predict(img, prompts, ref.file());
@@ -207,7 +237,6 @@ public final class InferStage extends StageCommand {
       IntImage mask = Instances.removeSmall(raw, minSize, Connectivity.EIGHT);
       Components cc = ConnectedComponents.label(mask, Connectivity.EIGHT);
       long fg = mask.countNonZero();
-      String stem = ref.stem();
       put("prob/" + stem + ".png", PngWriter.grey8(prob));
       if (density) {
         IntImage d = new IntImage(r.width(), r.height());
@@ -217,14 +246,16 @@ public final class InferStage extends StageCommand {
         put("density/" + stem + ".png", PngWriter.grey8(d));
       }
       String stats = String.format(Locale.ROOT, "{\"width\": %d, \"height\": %d, \"foreground\": %.6f, "
-          + "\"components\": %d, \"prompts\": %d, \"seconds\": %.3f}", r.width(), r.height(),
-          fg / (double) mask.size(), cc.count(), prompts.size(), (System.nanoTime() - t0) / 1e9);
+          + "\"components\": %d, \"prompts\": %d, \"seconds\": %.3f, \"input_sha256\": \"%s\"}", r.width(),
+          r.height(), fg / (double) mask.size(), cc.count(), prompts.size(), (System.nanoTime() - t0) / 1e9,
+          inputHash);
       put("stats/" + stem + ".json", stats.getBytes(StandardCharsets.UTF_8));
       put("mask/" + stem + ".png", PngWriter.mask(mask)); // last: the slice is done
+      return true;
     }
 
     private void put(String rel, byte[] bytes) {
-      files.writeAtomically(new Path(out, rel), bytes);
+      files.writeAtomically(HadoopFiles.child(new Path(out), rel), bytes);
     }
   }
 
@@ -234,5 +265,13 @@ public final class InferStage extends StageCommand {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The SHA-256 of a slice's size and pixels: what its prediction was made from. */
+  static String sha256(IntImage img) {
+    ByteBuffer b = ByteBuffer.allocate(8 + 4 * img.size());
+    b.putInt(img.width()).putInt(img.height());
+    b.asIntBuffer().put(img.data());
+    return sha256(b.array());
   }
 }

@@ -92,6 +92,16 @@ public final class PointsStage extends StageCommand {
   }
 
   @Override
+  protected List<String> inputPaths(Context ctx) {
+    return List.of(ctx.get(LABELS));
+  }
+
+  @Override
+  protected List<String> outputPaths(Context ctx) {
+    return List.of(ctx.get(OUT));
+  }
+
+  @Override
   protected void validate(Context ctx) {
     SliceSet set = SliceSet.resolve(ctx.files(), ctx.get(LABELS), null);
     slices = set.slices();
@@ -129,7 +139,8 @@ public final class PointsStage extends StageCommand {
       chosen.coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(output.temp().toString());
       StringBuilder csv = new StringBuilder("volume,slice,slice_name,x,y\n");
       for (Row r : chosen.collectAsList()) {
-        csv.append(r.getString(0)).append(',').append(r.getInt(1)).append(',').append(r.getString(2))
+        csv.append(PointTable.csvField(r.getString(0))).append(',').append(r.getInt(1)).append(',')
+            .append(PointTable.csvField(r.getString(2)))
             .append(',').append(r.getInt(3)).append(',').append(r.getInt(4)).append('\n');
       }
       files.write(new Path(output.temp(), "_points.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));

@@ -67,6 +67,7 @@ public final class SweepStage extends StageCommand {
 
   private List<Entry> models;
   private List<Entry> datasets;
+  private ResumableOutput output;
 
   @Override
   protected String stage() {
@@ -104,6 +105,19 @@ public final class SweepStage extends StageCommand {
   }
 
   @Override
+  protected List<String> inputPaths(Context ctx) {
+    List<String> in = new ArrayList<>();
+    parse(MODELS, ctx.get(MODELS), false).forEach(m -> in.add(m.path()));
+    parse(DATASETS, ctx.get(DATASETS), true).forEach(d -> in.addAll(List.of(d.path(), d.labels())));
+    return in;
+  }
+
+  @Override
+  protected List<String> outputPaths(Context ctx) {
+    return List.of(ctx.get(OUT));
+  }
+
+  @Override
   protected void validate(Context ctx) {
     HadoopFiles files = ctx.files();
     models = parse(MODELS, ctx.get(MODELS), false);
@@ -121,9 +135,10 @@ public final class SweepStage extends StageCommand {
       SliceSet.pair(SliceSet.resolve(files, d.path(), null), "image",
           SliceSet.resolve(files, d.labels(), null), "label", false);
     }
-    if (ResumableOutput.check(files, files.qualify(ctx.get(OUT)), MARKER, gridJson(ctx), ctx.overwrite(),
-        "holds another sweep")) {
-      log.info("sweep: resuming in {}", files.qualify(ctx.get(OUT)));
+    output = ResumableOutput.check(files, files.qualify(ctx.get(OUT)), MARKER, gridJson(ctx), ctx.overwrite(),
+        "holds another sweep");
+    if (output.resuming()) {
+      log.info("sweep: resuming in {}", output.dir());
     }
   }
 
@@ -151,8 +166,8 @@ public final class SweepStage extends StageCommand {
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
-    Path outDir = files.qualify(ctx.get(OUT));
-    ResumableOutput.open(files, outDir, MARKER, gridJson(ctx), ctx.overwrite());
+    output.open();
+    Path outDir = output.dir();
     Config base = with(ctx.config(), "overwrite", false);
     List<CellResult> cells = new ArrayList<>();
     Map<String, List<String>> overlaySlices = new LinkedHashMap<>();
@@ -191,8 +206,9 @@ public final class SweepStage extends StageCommand {
       }
     }
     writeResults(ctx, outDir, cells, overlaySlices);
+    output.commit();
     System.out.println(table(cells));
-    log.info("sweep: {} cells -> {}", cells.size(), new Path(outDir, "report.html"));
+    log.info("sweep: {} cells -> {}", cells.size(), new Path(output.target(), "report.html"));
   }
 
   private void writeResults(Context ctx, Path outDir, List<CellResult> cells, Map<String, List<String>> overlays) {

@@ -136,6 +136,16 @@ public final class TileStage extends StageCommand {
   }
 
   @Override
+  protected List<String> inputPaths(Context ctx) {
+    return List.of(ctx.get(IMAGES), ctx.get(LABELS), ctx.get(POINTS));
+  }
+
+  @Override
+  protected List<String> outputPaths(Context ctx) {
+    return List.of(ctx.get(OUT));
+  }
+
+  @Override
   protected void validate(Context ctx) {
     HadoopFiles files = ctx.files();
     TileGrid grid = grid(ctx);
@@ -152,7 +162,7 @@ public final class TileStage extends StageCommand {
     volumeName = ctx.get(VOLUME).isEmpty() ? imgs.defaultVolumeName() : ctx.get(VOLUME);
     AtomicOutput.check(files, files.qualify(ctx.get(OUT)), ctx.overwrite());
     if (!ctx.get(POINTS).isEmpty()) {
-      pointTable = PointTable.load(ctx.spark(), ctx.get(POINTS));
+      pointTable = PointTable.load(ctx.spark(), ctx.files(), ctx.get(POINTS));
       List<int[]> sizes = pairs.stream().map(p -> new int[] {p.first().width(), p.first().height()}).toList();
       pointTable.validate(ctx.get(POINTS), volumeName, sizes);
     }

@@ -20,6 +20,7 @@ import org.promptdas.core.PromptDasException.BadInput;
 import org.promptdas.core.config.Param;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.fs.ResumableOutput;
 import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.jobs.training.CropRecord;
 import org.promptdas.jobs.training.Round;
@@ -43,8 +44,8 @@ import scala.Tuple2;
  * {@code train}: data-parallel Prompt-DAS training in synchronous rounds. The crops of the source
  * (and target) tile datasets are dealt to P workers (the i-th crop in key order to worker i mod P)
  * and cached. Each round the driver broadcasts the state (student, teacher, AdamW moments, step)
- * as checkpoint bytes; every worker runs K local steps on its crops ({@link LocalRound}); a
- * {@code treeAggregate} sums the workers' parameters and moments; the driver divides, moves the
+ * as checkpoint bytes; every worker runs K local steps on its crops ({@link LocalRound});
+ * the driver sums the workers' parameters and moments in partition order, divides, moves the
  * EMA teacher from the averaged student ({@link Averaging}) and logs the round. A failed task is
  * re-run by Spark from the same broadcast and repeats the same steps.
  *
@@ -102,6 +103,10 @@ public final class TrainStage extends StageCommand {
       + "for encoders of " + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more (the paper network), "
       + "where it is faster",
       List.of("auto", "true", "false"));
+  public static final Param<Integer> KEEP_CHECKPOINTS = Param.integer("prompt-das.train.keep-checkpoints",
+      "newest checkpoints kept; older ones are deleted as new ones are written", 1, 1_000_000);
+  public static final Param<List<Double>> PINNED_CHECKPOINTS = Param.numbers("prompt-das.train.pinned-checkpoints",
+      "steps whose checkpoints are always kept", 0, 1e12, false);
   public static final Param<Boolean> RESUME = Param.bool("prompt-das.train.resume",
       "continue from the newest checkpoint in the output folder");
 
@@ -122,6 +127,12 @@ public final class TrainStage extends StageCommand {
 
   /** What validation found. */
   private TrainingState start;
+  /** The output folder, the folder this run writes (a hidden sibling when replacing), and whether it replaces. */
+  private Path output;
+  private Path work;
+  private boolean replacing;
+  /** True when the run starts at its initial state (no checkpoint resumed). */
+  private boolean fresh;
   private List<RoundRecord> history;
   private int partitions;
   private boolean complete;
@@ -134,8 +145,8 @@ public final class TrainStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
-        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, SEED, CHECKPOINT_EVERY, DET, SEG,
-        PROMPTS, PCL, RECOMPUTE, RESUME);
+        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, SEED, CHECKPOINT_EVERY,
+        KEEP_CHECKPOINTS, PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
   }
 
   @Override
@@ -169,6 +180,16 @@ public final class TrainStage extends StageCommand {
   }
 
   @Override
+  protected List<String> inputPaths(Context ctx) {
+    return List.of(ctx.get(SOURCE), ctx.get(TARGET), ctx.get(INIT));
+  }
+
+  @Override
+  protected List<String> outputPaths(Context ctx) {
+    return List.of(ctx.get(OUT));
+  }
+
+  @Override
   protected void validate(Context ctx) {
     HadoopFiles files = ctx.files();
     TrainConfig cfg = trainConfig(ctx);
@@ -187,8 +208,10 @@ public final class TrainStage extends StageCommand {
     if (cfg.usesTarget()) {
       check(ctx, ctx.get(TARGET), "target", cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA);
     }
-    Path outDir = files.qualify(ctx.get(OUT));
-    Path newest = newestCheckpoint(files, outDir);
+    output = files.qualify(ctx.get(OUT));
+    replacing = ctx.overwrite() && files.exists(output);
+    work = replacing ? ResumableOutput.staging(output) : output;
+    Path newest = newestCheckpoint(files, work);
     history = new ArrayList<>();
     if (ctx.get(RESUME) && newest != null) {
       start = Checkpoint.read(newest.toString(), files.read(newest), net);
@@ -197,28 +220,41 @@ public final class TrainStage extends StageCommand {
             + start.training().toJson() + "); this run asks for " + cfg.toJson()
             + " (resume with the same settings, or use another output folder)");
       }
-      Path asked = new Path(outDir, "_train.json");
+      Path asked = new Path(work, "_train.json");
       if (files.exists(asked)) {
         JsonNode before = files.readJson(asked);
         if (before.path("partitions").asInt() != partitions || before.path("local_steps").asInt() != ctx.get(LOCAL_STEPS)) {
-          throw new BadConfig(outDir + ": was trained with " + before.path("partitions").asInt() + " workers x "
+          throw new BadConfig(output + ": was trained with " + before.path("partitions").asInt() + " workers x "
               + before.path("local_steps").asInt() + " local steps; resuming needs the same (asked: "
               + partitions + " x " + ctx.get(LOCAL_STEPS) + ")");
         }
       }
-      history = readHistory(files, new Path(outDir, "history.jsonl"), start.step() / ctx.get(LOCAL_STEPS));
-      complete = start.step() == cfg.steps() && files.exists(new Path(outDir, "model.pdas"));
+      history = readHistory(files, new Path(work, "history.jsonl"), start.step() / ctx.get(LOCAL_STEPS));
+      complete = start.step() == cfg.steps() && files.exists(new Path(work, "model.pdas"));
       log.info("train: resuming from {} at step {}", newest, start.step());
       return;
     }
-    if (files.exists(outDir) && !ctx.overwrite()) {
-      throw new BadConfig(outDir + ": holds an earlier run (use --resume to continue it, another "
-          + "output folder, or --overwrite)");
+    if (files.exists(work) && !replacing) {
+      if (!ctx.get(RESUME)) {
+        throw new BadConfig(output + ": holds an earlier run (use --resume to continue it, another "
+            + "output folder, or --overwrite)");
+      }
+      // --resume of a run killed before its first checkpoint: start at step 0 in its folder
+      List<String> foreign = files.listNames(work).stream().filter(n -> !OWN_FILES.contains(n)).toList();
+      if (!foreign.isEmpty()) {
+        throw new BadConfig(output + ": holds no checkpoint to resume, and files this stage did not "
+            + "write (" + String.join(", ", foreign) + "); use another output folder, or --overwrite");
+      }
+      log.info("train: {} holds no checkpoint yet; starting at step 0", output);
     }
     Weights init = ctx.get(INIT).isEmpty() ? Weights.initialise(net, ctx.get(SEED))
         : ModelFile.fromBytes(ctx.get(INIT), files.read(files.qualify(ctx.get(INIT))), net).weights();
     start = TrainingState.initial(init, cfg);
+    fresh = true;
   }
+
+  /** What a run writes before its first checkpoint (a folder holding only these may be restarted). */
+  private static final List<String> OWN_FILES = List.of("_train.json", "history.jsonl", "checkpoints");
 
   /** Checks a crop dataset's schema and contents (read-only jobs) and that P workers get crops. */
   private void check(Context ctx, String path, String role, boolean labels, boolean points) {
@@ -274,14 +310,15 @@ public final class TrainStage extends StageCommand {
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
-    Path outDir = files.qualify(ctx.get(OUT));
     if (complete) {
-      log.info("train: {} is complete (step {}); nothing to do", outDir, start.step());
+      log.info("train: {} is complete (step {}); nothing to do", work, start.step());
+      commit(files);
       return;
     }
-    if (!ctx.get(RESUME) && ctx.overwrite() && files.exists(outDir)) {
-      files.delete(outDir);
+    if (fresh && replacing && files.exists(work)) {
+      files.delete(work); // an interrupted replacement's own folder, started afresh
     }
+    Path outDir = work;
     files.mkdirs(new Path(outDir, "checkpoints"));
     TrainConfig cfg = start.training();
     int k = ctx.get(LOCAL_STEPS);
@@ -321,6 +358,7 @@ public final class TrainStage extends StageCommand {
             Checkpoint.toBytes(state));
         files.writeAtomically(new Path(outDir, "history.jsonl"),
             RoundRecord.jsonLines(history).getBytes(StandardCharsets.UTF_8));
+        pruneCheckpoints(files, ctx);
       }
     }
     src.unpersist();
@@ -332,7 +370,31 @@ public final class TrainStage extends StageCommand {
     Map<String, INDArray> result = cfg.hasTeacher() ? state.teacher() : state.student();
     files.writeAtomically(new Path(outDir, "model.pdas"),
         ModelFile.toBytes(new PromptDasModel(Weights.fromGraph(state.network(), result))));
-    log.info("train: {} steps done; model {}", state.step(), new Path(outDir, "model.pdas"));
+    commit(files);
+    log.info("train: {} steps done; model {}", state.step(), new Path(output, "model.pdas"));
+  }
+
+  /** A replacement takes the earlier run's place only once it is complete. */
+  private void commit(HadoopFiles files) {
+    if (replacing) {
+      files.delete(output);
+      files.rename(work, output);
+    }
+  }
+
+  /**
+   * Deletes all but the newest {@link #KEEP_CHECKPOINTS} checkpoints, sparing the pinned steps
+   * ({@link #PINNED_CHECKPOINTS}).
+   */
+  private void pruneCheckpoints(HadoopFiles files, Context ctx) {
+    List<Path> all = files.list(new Path(work, "checkpoints"), n -> n.matches("step-\\d+\\.ckpt"));
+    List<Double> pinned = ctx.get(PINNED_CHECKPOINTS);
+    for (int i = 0; i < all.size() - ctx.get(KEEP_CHECKPOINTS); i++) {
+      long step = Long.parseLong(all.get(i).getName().replaceAll("\\D", ""));
+      if (!pinned.contains((double) step)) {
+        files.delete(all.get(i));
+      }
+    }
   }
 
   /** The crops of a tile dataset, dealt to the workers in key order and cached. */

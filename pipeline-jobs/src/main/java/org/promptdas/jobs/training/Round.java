@@ -13,9 +13,12 @@ import org.promptdas.model.train.TrainingState;
 
 /**
  * One synchronous round on Spark: the driver broadcasts the state as checkpoint bytes, every
- * partition of the dealt crops is a worker that runs {@link LocalRound} from it, {@code
- * treeAggregate} sums the workers' results, and the driver averages them and moves the teacher
- * ({@link Averaging#average}). Used by the train stage and by bench-train.
+ * partition of the dealt crops is a worker that runs {@link LocalRound} from it, the driver
+ * collects the workers' results and sums them in partition order (float sums depend on their
+ * order, so a fixed order makes a run with any number of workers bit-reproducible, whatever order
+ * the tasks finish in), averages them and moves the teacher ({@link Averaging#average}). The
+ * driver holds every worker's flat state at once: P x 3 x the parameter count floats. Used by the
+ * train stage and by bench-train.
  */
 public final class Round {
   private Round() {}
@@ -57,7 +60,11 @@ public final class Round {
             list(s), List.of(), localSteps, recompute)))
         : source.zipPartitions(target, (s, t) -> one(LocalRound.run(state.value(),
             TaskContext.getPartitionId(), list(s), list(t), localSteps, recompute)));
-    return results.treeAggregate(WorkerResult.empty(), WorkerResult::plus, WorkerResult::plus);
+    WorkerResult sum = WorkerResult.empty();
+    for (WorkerResult r : results.collect()) { // collect keeps the partitions' order
+      sum.plus(r);
+    }
+    return sum;
   }
 
   private static <T> List<T> list(Iterator<T> it) {

@@ -3,11 +3,11 @@ package org.promptdas.jobs.training;
 import java.io.Serializable;
 
 /**
- * What workers send back from a round, summed as it travels up Spark's aggregation tree: the
- * element-wise sum of their flat states ({@link org.promptdas.model.train.Averaging#flatten}), how
- * many workers contributed, and the sums of their step losses, steps, crops and seconds.
- * {@link #plus} adds in place into the left operand (Spark's aggregation contract) and
- * treats an empty result ({@link #empty}) as zero. Not thread-safe.
+ * What workers send back from a round, summed on the driver in partition order ({@link Round}):
+ * the element-wise sum of their flat states ({@link org.promptdas.model.train.Averaging#flatten}),
+ * how many workers contributed, and the sums of their step losses, steps, crops and seconds.
+ * {@link #plus} adds in place into the left operand and treats an empty result ({@link #empty})
+ * as zero. Not thread-safe.
  */
 public final class WorkerResult implements Serializable {
   private static final long serialVersionUID = 1L;
