@@ -5,6 +5,7 @@ import org.promptdas.core.PromptDasException;
 import org.promptdas.jobs.bench.BenchMetrics;
 import org.promptdas.jobs.bench.BenchModel;
 import org.promptdas.jobs.bench.BenchTrain;
+import org.promptdas.jobs.model.ExportModel;
 import org.promptdas.jobs.model.ImportWeights;
 import org.promptdas.jobs.model.PredictCrop;
 import org.promptdas.jobs.stages.DemoStage;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Command;
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
     subcommands = {SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
         EvaluateStage.class, SweepStage.class, DemoStage.class,
-        BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class})
+        BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class,
+        ExportModel.class})
 public final class PromptDas {
 
   public static void main(String[] args) {

@@ -39,13 +39,18 @@ import org.promptdas.model.loss.LossWeights;
  *     Testing without prompts is then in distribution however many instances the crops hold.
  * @param promptFreeSteps steps at the start in which no crop is prompted
  * @param warmupSteps steps over which the learning rate rises linearly to its initial value
+ * @param balancedPseudoLabels weigh the target's confident foreground and background pixels
+ *     equally (half of the target's weight each, the target as much as the source) instead of
+ *     pixel by pixel: with a source model that is rarely confident about foreground on the
+ *     target, plain pseudo-labels are almost all background and pull the student and its teacher
+ *     to segmenting nothing
  */
 public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segmentationPseudoLabels,
     boolean trainingPrompts, boolean contrastive, int batch, int steps, double learningRate,
     double power, double weightDecay, double emaAlpha, int maxPrompts, int queriesPerInstance,
     int maxQueries, int backgroundPoints, double foregroundConfidence, double backgroundConfidence,
     double peakThreshold, double sigma, boolean augment, LossWeights losses, long seed,
-    double promptFreeShare, int promptFreeSteps, int warmupSteps) {
+    double promptFreeShare, int promptFreeSteps, int warmupSteps, boolean balancedPseudoLabels) {
 
   public TrainConfig {
     if (!(promptFreeShare >= 0 && promptFreeShare <= 1) || promptFreeSteps < 0 || warmupSteps < 0) {
@@ -59,7 +64,8 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   /** The paper's training (full model, all four switches on) in the given mode. */
   public static TrainConfig paper(Mode mode, int steps, long seed) {
     return new TrainConfig(mode, true, true, true, true, 2, steps, 1e-5, 0.9, 0.01, 0.99, 16, 3,
-        48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed, PROMPT_FREE_SHARE, 0, 0);
+        48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed, PROMPT_FREE_SHARE, 0, 0,
+        false);
   }
 
   /**
@@ -70,15 +76,17 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     TrainConfig p = paper(mode, steps, seed);
     return new TrainConfig(mode, true, true, true, true, 1, steps, 1e-3, p.power(), p.weightDecay(),
         p.emaAlpha(), 8, p.queriesPerInstance(), 12, 24, p.foregroundConfidence(),
-        p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed, PROMPT_FREE_SHARE, 0, 0);
+        p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed, PROMPT_FREE_SHARE, 0, 0,
+        false);
   }
 
   /**
    * Settings for the {@code cpu} network trained from scratch: {@link #tiny}'s, at batch 8 with a
-   * linear warm-up over the first {@value #CPU_WARMUP} steps.
+   * linear warm-up over the first {@value #CPU_WARMUP} steps and balanced pseudo-labels.
    */
   public static TrainConfig cpu(Mode mode, int steps, long seed) {
-    return tiny(mode, steps, seed).with(true, true, true, true, 8, 1e-3).withWarmup(Math.min(CPU_WARMUP, steps / 10));
+    return tiny(mode, steps, seed).with(true, true, true, true, 8, 1e-3).withWarmup(Math.min(CPU_WARMUP, steps / 10))
+        .withBalancedPseudoLabels(true);
   }
 
   /** Warm-up steps of the {@link #cpu} preset (at most a tenth of the run). */
@@ -102,7 +110,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return new TrainConfig(mode, det, seg, prompts, pcl, batchSize, steps, lr, power, weightDecay,
         emaAlpha, maxPrompts, queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps);
+        promptFreeSteps, warmupSteps, balancedPseudoLabels);
   }
 
   /** These settings with the prompt rule replaced ({@link #promptFreeShare}, {@link #promptFreeSteps}). */
@@ -110,7 +118,8 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
         contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, share, steps, warmupSteps);
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, share, steps, warmupSteps,
+        balancedPseudoLabels);
   }
 
   /** These settings with {@code steps} warm-up steps. */
@@ -119,7 +128,16 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, steps);
+        promptFreeSteps, steps, balancedPseudoLabels);
+  }
+
+  /** These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}). */
+  public TrainConfig withBalancedPseudoLabels(boolean balanced) {
+    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
+        contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
+        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
+        promptFreeSteps, warmupSteps, balanced);
   }
 
   /** True when target crops take part in a step. */
@@ -137,7 +155,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps);
+        promptFreeSteps, warmupSteps, balancedPseudoLabels);
   }
 
   /**

@@ -225,7 +225,11 @@ public final class Trainer {
           batch.add(labelled(s, rnd));
         }
       } else {
-        batch.addAll(pseudoLabelled(aug, rnd));
+        List<Row> pseudo = pseudoLabelled(aug, rnd);
+        if (cfg.balancedPseudoLabels()) {
+          balance(pseudo, (long) source.size() * net.imageSize() * net.imageSize());
+        }
+        batch.addAll(pseudo);
       }
     }
     Map<String, INDArray> ph = placeholders(batch);
@@ -350,6 +354,43 @@ public final class Trainer {
           pcl ? sparse.size() : 0, q, bg));
     }
     return rowsOut;
+  }
+
+  /**
+   * Reweighs the confident pixels of pseudo-labelled rows so that the target's foreground and its
+   * background each weigh half as much as the {@code sourcePixels} labelled pixels (each of weight
+   * 1): the segmentation loss, a weighted mean, becomes half the source's mean plus a quarter of
+   * each target class's mean ({@link TrainConfig#balancedPseudoLabels}).
+   */
+  private static void balance(List<Row> rows, long sourcePixels) {
+    balance(rows.stream().map(Row::segTarget).toList(), rows.stream().map(Row::segWeight).toList(), sourcePixels);
+  }
+
+  /** {@link #balance(List, long)} on the rows' targets and weights (the weights are changed). */
+  static void balance(List<float[]> targets, List<float[]> weights, long sourcePixels) {
+    double fg = 0;
+    double bg = 0;
+    for (int i = 0; i < targets.size(); i++) {
+      float[] t = targets.get(i);
+      float[] w = weights.get(i);
+      for (int k = 0; k < w.length; k++) {
+        if (w[k] > 0) {
+          fg += t[k];
+          bg += 1 - t[k];
+        }
+      }
+    }
+    float wf = fg > 0 ? (float) (sourcePixels / (2 * fg)) : 0;
+    float wb = bg > 0 ? (float) (sourcePixels / (2 * bg)) : 0;
+    for (int i = 0; i < targets.size(); i++) {
+      float[] t = targets.get(i);
+      float[] w = weights.get(i);
+      for (int k = 0; k < w.length; k++) {
+        if (w[k] > 0) {
+          w[k] = t[k] > 0 ? wf : wb;
+        }
+      }
+    }
   }
 
   /** Up to 3 points in each confident instance (queries) and N^n confident background points. */

@@ -176,6 +176,36 @@ public final class HadoopFiles implements Serializable {
     }
   }
 
+  /**
+   * Creates {@code p} holding {@code text} unless it exists (atomically on HDFS and local disks);
+   * returns whether this call created it.
+   */
+  public boolean createExclusive(Path p, String text) {
+    FileSystem fs = fs(p);
+    if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem raw) {
+      try { // the JDK's create-new is one system call; Hadoop's local create checks, then creates
+        java.nio.file.Files.write(raw.pathToFile(p).toPath(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+        return true;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        return false;
+      } catch (IOException e) {
+        throw new PromptDasException(p + ": cannot be created (" + e.getMessage() + ")", e);
+      }
+    }
+    try (OutputStream out = fs.create(p, false)) {
+      out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return true;
+    } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+      return false;
+    } catch (IOException e) {
+      if (exists(p)) {
+        return false;
+      }
+      throw new PromptDasException(p + ": cannot be created (" + e.getMessage() + ")", e);
+    }
+  }
+
   /** Reads a whole JSON file. */
   public JsonNode readJson(Path p) {
     try {

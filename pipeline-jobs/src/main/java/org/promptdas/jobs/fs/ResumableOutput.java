@@ -19,8 +19,12 @@ import org.promptdas.core.PromptDasException.BadConfig;
  * <pre>{@code
  * ResumableOutput out = ResumableOutput.check(files, dir, "_provenance.json", identity, overwrite, "holds other predictions");
  * out.open();                        // when the work starts
- * files.writeAtomically(HadoopFiles.child(out.dir(), "mask/a.png"), bytes);
- * out.commit();                      // when everything is written
+ * try {
+ *   files.writeAtomically(HadoopFiles.child(out.dir(), "mask/a.png"), bytes);
+ *   out.commit();                    // when everything is written
+ * } finally {
+ *   out.release();
+ * }
  * }</pre>
  */
 public final class ResumableOutput {
@@ -93,6 +97,12 @@ public final class ResumableOutput {
    * the marker.
    */
   public void open() {
+    lock();
+    if (files.exists(target) && dir.equals(target) && files.exists(new Path(target, marker)) && !sameIdentity()) {
+      release();
+      throw new BadConfig(target + ": another run wrote it meanwhile (" + marker + " differs); use another "
+          + "folder, or --overwrite");
+    }
     if (!dir.equals(target) && files.exists(dir) && !sameIdentity()) {
       files.delete(dir);
     }
@@ -106,11 +116,47 @@ public final class ResumableOutput {
     files.writeAtomically(new Path(dir, marker), identity.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Ends the run: a replacement takes the earlier output's place only now. */
+  /** Ends the run: a replacement takes the earlier output's place only now; frees the lock. */
   public void commit() {
     if (!dir.equals(target)) {
       files.delete(target);
       files.rename(dir, target);
+    }
+    release();
+  }
+
+  private Path lockFile() {
+    return HadoopFiles.child(target.getParent(), "." + target.getName() + ".lock");
+  }
+
+  private boolean locked;
+
+  private void lock() {
+    Path lock = lockFile();
+    String owner = TempNames.of(target.getName());
+    if (!files.createExclusive(lock, owner)) {
+      String holder = files.exists(lock) ? new String(files.read(lock), StandardCharsets.UTF_8) : "";
+      if (!TempNames.abandoned(holder)) {
+        throw new BadConfig(target + ": another run is writing it (" + lock + " names " + holder
+            + "); wait for it, or delete the lock if that run is gone");
+      }
+      files.delete(lock); // its writer was killed
+      if (!files.createExclusive(lock, owner)) {
+        throw new BadConfig(target + ": another run took it meanwhile (" + lock + ")");
+      }
+    }
+    locked = true;
+  }
+
+  /** Frees the lock (after a failure too); does nothing when not holding it. */
+  public void release() {
+    if (locked) {
+      locked = false;
+      try {
+        files.delete(lockFile());
+      } catch (RuntimeException ignored) {
+        // a lock left behind names a dead writer: the next run takes it over
+      }
     }
   }
 }

@@ -78,6 +78,7 @@ public final class InferStage extends StageCommand {
       .add("foreground", DataTypes.DoubleType, false)
       .add("components", DataTypes.IntegerType, false)
       .add("prompts", DataTypes.IntegerType, false)
+      .add("max_probability", DataTypes.DoubleType, false)
       .add("seconds", DataTypes.DoubleType, false);
 
   @Option(names = "--images", paramLabel = "PATH", description = "Slices (folder, stack, FILE.h5#dataset).")
@@ -176,31 +177,36 @@ public final class InferStage extends StageCommand {
   @Override
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
+    boolean resuming = output.resuming();
     output.open();
-    Path outDir = output.dir();
-    List<SliceTask> all = new ArrayList<>();
-    for (int i = 0; i < slices.size(); i++) {
-      all.add(new SliceTask(i, slices.get(i)));
+    try {
+      Path outDir = output.dir();
+      List<SliceTask> all = new ArrayList<>();
+      for (int i = 0; i < slices.size(); i++) {
+        all.add(new SliceTask(i, slices.get(i)));
+      }
+      log.info("infer: {} slices{}", slices.size(), resuming ? " (resuming: slices whose input is "
+          + "unchanged since their prediction are kept)" : "");
+      JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
+      Broadcast<byte[]> bytes = jsc.broadcast(modelBytes);
+      Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
+          ctx.get(BATCH), ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
+          ctx.get(DENSITY), pointTable, volumeName);
+      long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.slice())).count();
+      log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
+      List<Row> rows = new ArrayList<>();
+      for (int i = 0; i < slices.size(); i++) {
+        JsonNode s = files.readJson(HadoopFiles.child(outDir, "stats/" + slices.get(i).stem() + ".json"));
+        rows.add(RowFactory.create(i, slices.get(i).name(), s.get("width").asInt(), s.get("height").asInt(),
+            s.get("foreground").asDouble(), s.get("components").asInt(), s.get("prompts").asInt(),
+            s.path("max_probability").asDouble(), s.get("seconds").asDouble()));
+      }
+      Sparks.replaceTable(ctx.spark(), files, new Path(outDir, "stats.parquet"), rows, STATS);
+      output.commit();
+      log.info("infer: {} slices -> {}", slices.size(), output.target());
+    } finally {
+      output.release();
     }
-    log.info("infer: {} slices{}", slices.size(), output.resuming() ? " (resuming: slices whose input is "
-        + "unchanged since their prediction are kept)" : "");
-    JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
-    Broadcast<byte[]> bytes = jsc.broadcast(modelBytes);
-    Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
-        ctx.get(BATCH), ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
-        ctx.get(DENSITY), pointTable, volumeName);
-    long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.slice())).count();
-    log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < slices.size(); i++) {
-      JsonNode s = files.readJson(HadoopFiles.child(outDir, "stats/" + slices.get(i).stem() + ".json"));
-      rows.add(RowFactory.create(i, slices.get(i).name(), s.get("width").asInt(), s.get("height").asInt(),
-          s.get("foreground").asDouble(), s.get("components").asInt(), s.get("prompts").asInt(),
-          s.get("seconds").asDouble()));
-    }
-    Sparks.replaceTable(ctx.spark(), files, new Path(outDir, "stats.parquet"), rows, STATS);
-    output.commit();
-    log.info("infer: {} slices -> {}", slices.size(), output.target());
   }
 
   /** One slice to predict: its index in the volume and where it is. */
@@ -230,9 +236,11 @@ public final class InferStage extends StageCommand {
           stride, rotations, batch, selfPrompting).predict(img, prompts, ref.file());
       IntImage prob = new IntImage(r.width(), r.height());
       IntImage raw = new IntImage(r.width(), r.height());
+      float highest = 0;
       for (int i = 0; i < prob.size(); i++) {
         prob.data()[i] = Math.round(r.probability()[i] * 255);
         raw.data()[i] = r.probability()[i] > threshold ? 1 : 0;
+        highest = Math.max(highest, r.probability()[i]);
       }
       IntImage mask = Instances.removeSmall(raw, minSize, Connectivity.EIGHT);
       Components cc = ConnectedComponents.label(mask, Connectivity.EIGHT);
@@ -246,9 +254,9 @@ public final class InferStage extends StageCommand {
         put("density/" + stem + ".png", PngWriter.grey8(d));
       }
       String stats = String.format(Locale.ROOT, "{\"width\": %d, \"height\": %d, \"foreground\": %.6f, "
-          + "\"components\": %d, \"prompts\": %d, \"seconds\": %.3f, \"input_sha256\": \"%s\"}", r.width(),
-          r.height(), fg / (double) mask.size(), cc.count(), prompts.size(), (System.nanoTime() - t0) / 1e9,
-          inputHash);
+          + "\"components\": %d, \"prompts\": %d, \"max_probability\": %.6f, \"seconds\": %.3f, "
+          + "\"input_sha256\": \"%s\"}", r.width(), r.height(), fg / (double) mask.size(), cc.count(),
+          prompts.size(), highest, (System.nanoTime() - t0) / 1e9, inputHash);
       put("stats/" + stem + ".json", stats.getBytes(StandardCharsets.UTF_8));
       put("mask/" + stem + ".png", PngWriter.mask(mask)); // last: the slice is done
       return true;

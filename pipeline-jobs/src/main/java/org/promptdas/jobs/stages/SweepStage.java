@@ -167,48 +167,52 @@ public final class SweepStage extends StageCommand {
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
     output.open();
-    Path outDir = output.dir();
-    Config base = with(ctx.config(), "overwrite", false);
-    List<CellResult> cells = new ArrayList<>();
-    Map<String, List<String>> overlaySlices = new LinkedHashMap<>();
-    List<String> modes = ctx.get(PROMPT_MODES);
-    int total = models.size() * datasets.size() * ctx.get(FRACTIONS).size() * modes.size();
-    int done = 0;
-    for (Entry d : datasets) {
-      List<SliceRef> slices = SliceSet.resolve(files, d.path(), null).slices();
-      overlaySlices.put(d.name(), slices.stream().limit(ctx.get(OVERLAY_SLICES)).map(SliceRef::stem).toList());
-      for (double f : ctx.get(FRACTIONS)) {
-        String points = "";
-        if (f > 0) {
-          points = outDir + "/points/" + d.name() + "/" + percent(f);
-          if (!files.exists(new Path(points))) {
-            new PointsStage().runWith(with(base, "points.labels", d.labels(), "points.out", points,
-                "points.fraction", f, "points.seed", ctx.get(SEED), "points.volume", d.name()), ctx.spark());
-          }
-        }
-        for (String mode : modes) {
-          for (Entry m : models) {
-            String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f) + (mode.equals("auto") ? "-auto" : "");
-            if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
-              new InferStage().runWith(with(base, "infer.images", d.path(), "infer.model", m.path(),
-                  "infer.out", outDir + "/" + cell + "/infer", "infer.points", points, "infer.volume", d.name(),
-                  "infer.prompts", mode), ctx.spark());
-              new EvaluateStage().runWith(with(base, "evaluate.pred", outDir + "/" + cell + "/infer/mask",
-                  "evaluate.gt", d.labels(), "evaluate.images", d.path(), "evaluate.overlays", true,
-                  "evaluate.out", outDir + "/" + cell + "/eval"), ctx.spark());
+    try {
+      Path outDir = output.dir();
+      Config base = with(ctx.config(), "overwrite", false);
+      List<CellResult> cells = new ArrayList<>();
+      Map<String, List<String>> overlaySlices = new LinkedHashMap<>();
+      List<String> modes = ctx.get(PROMPT_MODES);
+      int total = models.size() * datasets.size() * ctx.get(FRACTIONS).size() * modes.size();
+      int done = 0;
+      for (Entry d : datasets) {
+        List<SliceRef> slices = SliceSet.resolve(files, d.path(), null).slices();
+        overlaySlices.put(d.name(), slices.stream().limit(ctx.get(OVERLAY_SLICES)).map(SliceRef::stem).toList());
+        for (double f : ctx.get(FRACTIONS)) {
+          String points = "";
+          if (f > 0) {
+            points = outDir + "/points/" + d.name() + "/" + percent(f);
+            if (!files.exists(new Path(points))) {
+              new PointsStage().runWith(with(base, "points.labels", d.labels(), "points.out", points,
+                  "points.fraction", f, "points.seed", ctx.get(SEED), "points.volume", d.name()), ctx.spark());
             }
-            CellResult r = CellResult.read(files, outDir, cell + "/eval", d.name(), m.name(), f, mode);
-            cells.add(r);
-            log.info(String.format(Locale.ROOT, "sweep: cell %d/%d %s / %s / %s prompts: Dice %.1f AJI %.1f PQ %.1f",
-                ++done, total, d.name(), m.name(), r.promptLabel(), 100 * r.dice(), 100 * r.aji(), 100 * r.pq()));
+          }
+          for (String mode : modes) {
+            for (Entry m : models) {
+              String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f) + (mode.equals("auto") ? "-auto" : "");
+              if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
+                new InferStage().runWith(with(base, "infer.images", d.path(), "infer.model", m.path(),
+                    "infer.out", outDir + "/" + cell + "/infer", "infer.points", points, "infer.volume", d.name(),
+                    "infer.prompts", mode), ctx.spark());
+                new EvaluateStage().runWith(with(base, "evaluate.pred", outDir + "/" + cell + "/infer/mask",
+                    "evaluate.gt", d.labels(), "evaluate.images", d.path(), "evaluate.overlays", true,
+                    "evaluate.out", outDir + "/" + cell + "/eval"), ctx.spark());
+              }
+              CellResult r = CellResult.read(files, outDir, cell + "/eval", d.name(), m.name(), f, mode);
+              cells.add(r);
+              log.info(String.format(Locale.ROOT, "sweep: cell %d/%d %s / %s / %s prompts: Dice %.1f AJI %.1f PQ %.1f",
+                  ++done, total, d.name(), m.name(), r.promptLabel(), 100 * r.dice(), 100 * r.aji(), 100 * r.pq()));
+            }
           }
         }
       }
+      writeResults(ctx, outDir, cells, overlaySlices);
+      output.commit();
+      System.out.println(table(cells));
+      log.info("sweep: {} cells -> {}", cells.size(), new Path(output.target(), "report.html"));
+    } finally {
+      output.release();
     }
-    writeResults(ctx, outDir, cells, overlaySlices);
-    output.commit();
-    System.out.println(table(cells));
-    log.info("sweep: {} cells -> {}", cells.size(), new Path(output.target(), "report.html"));
   }
 
   private void writeResults(Context ctx, Path outDir, List<CellResult> cells, Map<String, List<String>> overlays) {

@@ -86,6 +86,9 @@ public final class TrainStage extends StageCommand {
       "share of crops trained without prompts, whatever they hold (the rest get 1..n of their points)", 0, 1);
   public static final Param<Integer> PROMPT_FREE_STEPS = Param.integer("prompt-das.train.prompt-free-steps",
       "steps at the start in which no crop is prompted", 0, 100_000_000);
+  public static final Param<String> BALANCED = Param.oneOf("prompt-das.train.balanced-pseudo-labels",
+      "weigh the target's confident foreground and background pixels equally (auto: the network's preset)",
+      List.of("auto", "true", "false"));
   public static final Param<Long> SEED = Param.longValue("prompt-das.train.seed", "seed of every random choice");
   public static final Param<Integer> CHECKPOINT_EVERY = Param.integer("prompt-das.train.checkpoint-every",
       "rounds between checkpoints", 1, 100_000_000);
@@ -145,7 +148,7 @@ public final class TrainStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
-        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, SEED, CHECKPOINT_EVERY,
+        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, SEED, CHECKPOINT_EVERY,
         KEEP_CHECKPOINTS, PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
   }
 
@@ -176,7 +179,9 @@ public final class TrainStage extends StageCommand {
     double lr = ctx.get(LEARNING_RATE) > 0 ? ctx.get(LEARNING_RATE) : preset.learningRate();
     int warmup = ctx.get(WARMUP) >= 0 ? ctx.get(WARMUP) : preset.warmupSteps();
     return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr)
-        .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS));
+        .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS))
+        .withBalancedPseudoLabels(ctx.get(BALANCED).equals("auto") ? preset.balancedPseudoLabels()
+            : Boolean.parseBoolean(ctx.get(BALANCED)));
   }
 
   @Override
