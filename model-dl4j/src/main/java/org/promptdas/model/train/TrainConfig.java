@@ -44,13 +44,16 @@ import org.promptdas.model.loss.LossWeights;
  *     pixel by pixel: with a source model that is rarely confident about foreground on the
  *     target, plain pseudo-labels are almost all background and pull the student and its teacher
  *     to segmenting nothing
+ * @param strongTargetView the student sees a target crop in a strong photometric view
+ *     ({@link Augment#strongPhotometric}) of the crop the teacher labelled
  */
 public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segmentationPseudoLabels,
     boolean trainingPrompts, boolean contrastive, int batch, int steps, double learningRate,
     double power, double weightDecay, double emaAlpha, int maxPrompts, int queriesPerInstance,
     int maxQueries, int backgroundPoints, double foregroundConfidence, double backgroundConfidence,
     double peakThreshold, double sigma, boolean augment, LossWeights losses, long seed,
-    double promptFreeShare, int promptFreeSteps, int warmupSteps, boolean balancedPseudoLabels) {
+    double promptFreeShare, int promptFreeSteps, int warmupSteps, boolean balancedPseudoLabels,
+    boolean strongTargetView) {
 
   public TrainConfig {
     if (!(promptFreeShare >= 0 && promptFreeShare <= 1) || promptFreeSteps < 0 || warmupSteps < 0) {
@@ -65,7 +68,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   public static TrainConfig paper(Mode mode, int steps, long seed) {
     return new TrainConfig(mode, true, true, true, true, 2, steps, 1e-5, 0.9, 0.01, 0.99, 16, 3,
         48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed, PROMPT_FREE_SHARE, 0, 0,
-        false);
+        false, false);
   }
 
   /**
@@ -77,16 +80,17 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return new TrainConfig(mode, true, true, true, true, 1, steps, 1e-3, p.power(), p.weightDecay(),
         p.emaAlpha(), 8, p.queriesPerInstance(), 12, 24, p.foregroundConfidence(),
         p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed, PROMPT_FREE_SHARE, 0, 0,
-        false);
+        false, false);
   }
 
   /**
    * Settings for the {@code cpu} network trained from scratch: {@link #tiny}'s, at batch 8 with a
-   * linear warm-up over the first {@value #CPU_WARMUP} steps and balanced pseudo-labels.
+   * linear warm-up over the first {@value #CPU_WARMUP} steps, balanced pseudo-labels and a strong
+   * view of the target crops for the student.
    */
   public static TrainConfig cpu(Mode mode, int steps, long seed) {
     return tiny(mode, steps, seed).with(true, true, true, true, 8, 1e-3).withWarmup(Math.min(CPU_WARMUP, steps / 10))
-        .withBalancedPseudoLabels(true);
+        .withBalancedPseudoLabels(true).withStrongTargetView(true);
   }
 
   /** Warm-up steps of the {@link #cpu} preset (at most a tenth of the run). */
@@ -110,7 +114,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return new TrainConfig(mode, det, seg, prompts, pcl, batchSize, steps, lr, power, weightDecay,
         emaAlpha, maxPrompts, queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balancedPseudoLabels);
+        promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView);
   }
 
   /** These settings with the prompt rule replaced ({@link #promptFreeShare}, {@link #promptFreeSteps}). */
@@ -119,7 +123,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, share, steps, warmupSteps,
-        balancedPseudoLabels);
+        balancedPseudoLabels, strongTargetView);
   }
 
   /** These settings with {@code steps} warm-up steps. */
@@ -128,7 +132,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, steps, balancedPseudoLabels);
+        promptFreeSteps, steps, balancedPseudoLabels, strongTargetView);
   }
 
   /** These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}). */
@@ -137,7 +141,16 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balanced);
+        promptFreeSteps, warmupSteps, balanced, strongTargetView);
+  }
+
+  /** These settings with the student's target view strong or plain ({@link #strongTargetView}). */
+  public TrainConfig withStrongTargetView(boolean strong) {
+    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
+        contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
+        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
+        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
+        promptFreeSteps, warmupSteps, balancedPseudoLabels, strong);
   }
 
   /** True when target crops take part in a step. */
@@ -155,7 +168,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balancedPseudoLabels);
+        promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView);
   }
 
   /**

@@ -349,7 +349,9 @@ public final class Trainer {
       if (pcl) {
         contrastivePoints(p, n, rnd, q, bg);
       }
-      rowsOut.add(new Row(crops.get(i).image(), segT, segW,
+      IntImage view = cfg.strongTargetView() ? Augment.strongPhotometric(crops.get(i).image(), rnd)
+          : crops.get(i).image();
+      rowsOut.add(new Row(view, segT, segW,
           DensityMap.render(targetPoints, n, n, cfg.sigma()), cfg.detectionPseudoLabels(), prompts,
           pcl ? sparse.size() : 0, q, bg));
     }

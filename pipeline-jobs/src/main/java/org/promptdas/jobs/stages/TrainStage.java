@@ -89,6 +89,9 @@ public final class TrainStage extends StageCommand {
   public static final Param<String> BALANCED = Param.oneOf("prompt-das.train.balanced-pseudo-labels",
       "weigh the target's confident foreground and background pixels equally (auto: the network's preset)",
       List.of("auto", "true", "false"));
+  public static final Param<String> STRONG_VIEW = Param.oneOf("prompt-das.train.strong-target-view",
+      "the student sees target crops in a strong photometric view of what the teacher labelled (auto: the "
+      + "network's preset)", List.of("auto", "true", "false"));
   public static final Param<Long> SEED = Param.longValue("prompt-das.train.seed", "seed of every random choice");
   public static final Param<Integer> CHECKPOINT_EVERY = Param.integer("prompt-das.train.checkpoint-every",
       "rounds between checkpoints", 1, 100_000_000);
@@ -148,7 +151,8 @@ public final class TrainStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
-        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, SEED, CHECKPOINT_EVERY,
+        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, STRONG_VIEW, SEED,
+        CHECKPOINT_EVERY,
         KEEP_CHECKPOINTS, PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
   }
 
@@ -180,8 +184,13 @@ public final class TrainStage extends StageCommand {
     int warmup = ctx.get(WARMUP) >= 0 ? ctx.get(WARMUP) : preset.warmupSteps();
     return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr)
         .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS))
-        .withBalancedPseudoLabels(ctx.get(BALANCED).equals("auto") ? preset.balancedPseudoLabels()
-            : Boolean.parseBoolean(ctx.get(BALANCED)));
+        .withBalancedPseudoLabels(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()))
+        .withStrongTargetView(flag(ctx.get(STRONG_VIEW), preset.strongTargetView()));
+  }
+
+  /** An auto/true/false setting: auto takes the preset's value. */
+  private static boolean flag(String setting, boolean preset) {
+    return setting.equals("auto") ? preset : Boolean.parseBoolean(setting);
   }
 
   @Override
