@@ -29,7 +29,7 @@ import picocli.CommandLine.Command;
     subcommands = {SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
         EvaluateStage.class, SweepStage.class, DemoStage.class,
         BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class,
-        ExportModel.class})
+        ExportModel.class, ConfigurationDoc.class})
 public final class PromptDas {
 
   public static void main(String[] args) {
