@@ -76,6 +76,11 @@ public final class BenchModel implements Callable<Integer> {
       + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more (the paper network).")
   String recompute = "auto";
 
+  @Option(names = "--torch", paramLabel = "SCRIPT", description = "Also time the same networks in "
+      + "PyTorch with this script (scripts/bench-torch.py; needs python3 with torch) in the same run, "
+      + "on as many threads as ND4J uses, and print Java's time over PyTorch's (small and cpu only).")
+  String torch;
+
   @Option(names = "--op-times", description = "Also print the N op types that take the most time "
       + "per timed run (forward and backward ops, from a SameDiff listener) and the AdamW update's "
       + "time (default 0: off).")
@@ -111,6 +116,7 @@ public final class BenchModel implements Callable<Integer> {
         Timing fwd = time(() -> forwardOnce(arrays, w, b, fwdTimes), fwdTimes, fwdFlops);
         forwardGraph = null;
         double fwdRatio = fwd.ratio(fwdFlops, sgemm.best());
+        javaTimes.put(name + " " + b, new double[] {fwd.median(), Double.NaN});
         System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
             + "%.2f windows/s, peak RSS %.2f GB%n", name, b, fwd.median(), fwdFlops / 1e9, fwdRatio,
             fwd.pairedRatio(), b / fwd.median(), peakRssGb());
@@ -122,6 +128,7 @@ public final class BenchModel implements Callable<Integer> {
         try {
           Timing train = timeTraining(w, b, net.recompute(), 3 * fwdFlops);
           trainRatio = train.ratio(3 * fwdFlops, sgemm.best());
+          javaTimes.get(name + " " + b)[1] = train.median();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
               + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train.median(), 3 * fwdFlops / 1e9,
               trainRatio, train.pairedRatio(), net.recompute(), peakRssGb());
@@ -133,10 +140,58 @@ public final class BenchModel implements Callable<Integer> {
         last = new double[] {fwdRatio, trainRatio};
       }
     }
+    if (torch != null) {
+      compareWithTorch();
+    }
     if (last != null) {
       System.out.printf(Locale.ROOT, "forward_ratio=%.2f train_ratio=%.2f%n", last[0], last[1]);
     }
     return 0;
+  }
+
+  /** Java's medians by "network batch": forward and training-step seconds. */
+  private final Map<String, double[]> javaTimes = new java.util.LinkedHashMap<>();
+
+  /** Runs the PyTorch script on the same networks and batches and prints Java's time over PyTorch's. */
+  private void compareWithTorch() throws IOException {
+    List<String> nets = configs.stream().filter(c -> c.equals("small") || c.equals("cpu")).toList();
+    if (nets.isEmpty()) {
+      System.out.println("torch: only the small and cpu networks are written in PyTorch");
+      return;
+    }
+    int threads = Runtime.getRuntime().availableProcessors();
+    String omp = System.getenv("OMP_NUM_THREADS");
+    if (omp != null && omp.matches("\\d+")) {
+      threads = Integer.parseInt(omp);
+    }
+    List<String> cmd = List.of("python3", torch, "--configs", String.join(",", nets), "--batches",
+        String.join(",", batches.stream().map(String::valueOf).toList()), "--warmup", String.valueOf(warmup),
+        "--reps", String.valueOf(reps), "--threads", String.valueOf(threads), "--prompts", String.valueOf(prompts));
+    Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    List<String> lines = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+    try {
+      if (proc.waitFor() != 0) {
+        System.out.println("torch: " + String.join(" ", cmd) + " failed:\n" + String.join("\n", lines));
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+        "torch (\\S+) batch (\\d+): step ([0-9.]+) forward ([0-9.]+) threads (\\d+)");
+    for (String l : lines) {
+      java.util.regex.Matcher m = line.matcher(l);
+      if (!m.matches()) {
+        continue;
+      }
+      double[] j = javaTimes.get(m.group(1) + " " + m.group(2));
+      double step = Double.parseDouble(m.group(3));
+      double fwd = Double.parseDouble(m.group(4));
+      System.out.printf(Locale.ROOT, "%-5s batch %s: PyTorch (%s threads) step %.3f s, forward %.3f s; "
+          + "this project / PyTorch: step %.2f, forward %.2f%n", m.group(1), m.group(2), m.group(5), step, fwd,
+          j == null ? Double.NaN : j[1] / step, j == null ? Double.NaN : j[0] / fwd);
+    }
   }
 
   private Map<String, INDArray> inputs(NetworkConfig c, int b) {
