@@ -168,6 +168,10 @@ class TrainStageTest {
     assertEquals(2, pointless.code());
     assertTrue(pointless.err().contains("no crop carries points"), pointless.err());
 
+    TestData.Run small = train(tmp.resolve("x"), 2, 1, "--set", "train.network=small");
+    assertEquals(2, small.code(), small.err());
+    assertTrue(small.err().contains("smallest source crop is 64 px, the network's window 128 px"), small.err());
+
     TestData.Run uneven = train(tmp.resolve("x"), 5, 2);
     assertEquals(2, uneven.code());
     assertTrue(uneven.err().contains("does not divide"), uneven.err());

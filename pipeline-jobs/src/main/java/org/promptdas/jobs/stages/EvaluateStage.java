@@ -100,6 +100,9 @@ public final class EvaluateStage extends StageCommand {
   /** The scores of one slice. */
   public record SliceResult(String slice, SliceScores scores) implements Serializable {}
 
+  /** What one partition scored: its slices and their accumulated sums. */
+  record Partial(List<SliceResult> slices, MetricsAccumulator sums) implements Serializable {}
+
   private List<Task> tasks;
   private List<String> skipped;
 
@@ -190,7 +193,7 @@ public final class EvaluateStage extends StageCommand {
     double threshold = ctx.get(THRESHOLD);
     JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
     int parts = Math.min(tasks.size(), Math.max(1, jsc.defaultParallelism() * 4));
-    List<Object[]> partials = jsc.parallelize(tasks, parts).mapPartitions((Iterator<Task> it) -> {
+    List<Partial> partials = jsc.parallelize(tasks, parts).mapPartitions((Iterator<Task> it) -> {
       List<SliceResult> rs = new ArrayList<>();
       MetricsAccumulator acc = new MetricsAccumulator();
       while (it.hasNext()) {
@@ -206,14 +209,12 @@ public final class EvaluateStage extends StageCommand {
         rs.add(new SliceResult(t.gt().name(), ev.scores()));
         acc.add(ev.scores());
       }
-      return List.<Object[]>of(new Object[] {rs, acc}).iterator();
+      return List.of(new Partial(rs, acc)).iterator();
     }).collect();
     MetricsAccumulator total = new MetricsAccumulator();
-    for (Object[] part : partials) {
-      @SuppressWarnings("unchecked")
-      List<SliceResult> rs = (List<SliceResult>) part[0];
-      into.addAll(rs);
-      total.merge((MetricsAccumulator) part[1]);
+    for (Partial part : partials) {
+      into.addAll(part.slices());
+      total.merge(part.sums());
     }
     into.sort(Comparator.comparing(SliceResult::slice));
     return total;

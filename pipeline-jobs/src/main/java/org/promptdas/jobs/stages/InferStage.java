@@ -1,6 +1,8 @@
 package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +11,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -29,6 +30,7 @@ import org.promptdas.core.labels.Point;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.fs.ResumableOutput;
+import org.promptdas.jobs.inputs.Indexed;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
 import org.promptdas.jobs.spark.Sparks;
@@ -69,6 +71,7 @@ public final class InferStage extends StageCommand {
   public static final Param<String> VOLUME = Param.string("prompt-das.infer.volume", "volume name for the points");
 
   static final String PROVENANCE = "_provenance.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   static final StructType STATS = new StructType()
       .add("slice", DataTypes.IntegerType, false)
@@ -171,7 +174,8 @@ public final class InferStage extends StageCommand {
    * input is identified by its own hash in {@code stats/NAME.json}).
    */
   private String provenance() {
-    return String.format("{\"model_sha256\": \"%s\", \"settings_sha256\": \"%s\"}%n", modelHash, settingsHash);
+    ObjectNode p = JSON.createObjectNode().put("model_sha256", modelHash).put("settings_sha256", settingsHash);
+    return p.toPrettyString() + "\n";
   }
 
   @Override
@@ -181,10 +185,7 @@ public final class InferStage extends StageCommand {
     output.open();
     try {
       Path outDir = output.dir();
-      List<SliceTask> all = new ArrayList<>();
-      for (int i = 0; i < slices.size(); i++) {
-        all.add(new SliceTask(i, slices.get(i)));
-      }
+      List<Indexed<SliceRef>> all = Indexed.of(slices);
       log.info("infer: {} slices{}", slices.size(), resuming ? " (resuming: slices whose input is "
           + "unchanged since their prediction are kept)" : "");
       JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
@@ -192,7 +193,7 @@ public final class InferStage extends StageCommand {
       Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
           ctx.get(BATCH), ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
           ctx.get(DENSITY), pointTable, volumeName);
-      long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.slice())).count();
+      long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.item())).count();
       log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
       List<Row> rows = new ArrayList<>();
       for (int i = 0; i < slices.size(); i++) {
@@ -208,9 +209,6 @@ public final class InferStage extends StageCommand {
       output.release();
     }
   }
-
-  /** One slice to predict: its index in the volume and where it is. */
-  record SliceTask(int index, SliceRef slice) implements Serializable {}
 
   /** The work of one slice, carried to the executors (everything in it is serialisable). */
   record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
@@ -253,11 +251,11 @@ public final class InferStage extends StageCommand {
         }
         put("density/" + stem + ".png", PngWriter.grey8(d));
       }
-      String stats = String.format(Locale.ROOT, "{\"width\": %d, \"height\": %d, \"foreground\": %.6f, "
-          + "\"components\": %d, \"prompts\": %d, \"max_probability\": %.6f, \"seconds\": %.3f, "
-          + "\"input_sha256\": \"%s\"}", r.width(), r.height(), fg / (double) mask.size(), cc.count(),
-          prompts.size(), highest, (System.nanoTime() - t0) / 1e9, inputHash);
-      put("stats/" + stem + ".json", stats.getBytes(StandardCharsets.UTF_8));
+      ObjectNode stats = JSON.createObjectNode().put("width", r.width()).put("height", r.height())
+          .put("foreground", fg / (double) mask.size()).put("components", cc.count())
+          .put("prompts", prompts.size()).put("max_probability", highest)
+          .put("seconds", (System.nanoTime() - t0) / 1e9).put("input_sha256", inputHash);
+      put("stats/" + stem + ".json", stats.toPrettyString().getBytes(StandardCharsets.UTF_8));
       put("mask/" + stem + ".png", PngWriter.mask(mask)); // last: the slice is done
       return true;
     }

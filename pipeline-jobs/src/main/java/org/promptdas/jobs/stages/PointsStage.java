@@ -22,6 +22,7 @@ import org.promptdas.core.labels.PointSampler;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.inputs.Indexed;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
 import picocli.CommandLine.Command;
@@ -114,15 +115,12 @@ public final class PointsStage extends StageCommand {
     HadoopFiles files = ctx.files();
     String vol = volumeName;
     long seed = ctx.get(SEED);
-    List<Object[]> tasks = new ArrayList<>();
-    for (int i = 0; i < slices.size(); i++) {
-      tasks.add(new Object[] {i, slices.get(i)});
-    }
+    List<Indexed<SliceRef>> tasks = Indexed.of(slices);
     List<Row> all = new JavaSparkContext(ctx.spark().sparkContext())
         .parallelize(tasks, Math.max(1, tasks.size()))
         .flatMap(t -> {
-          int index = (Integer) t[0];
-          SliceRef ref = (SliceRef) t[1];
+          int index = t.index();
+          SliceRef ref = t.item();
           IntImage label = SliceSet.read(files, ref);
           Components inst = Instances.of(label);
           List<Row> rows = new ArrayList<>();

@@ -25,6 +25,7 @@ import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.inputs.SliceRef;
+import org.promptdas.jobs.inputs.Indexed;
 import org.promptdas.jobs.inputs.SliceSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -172,16 +173,13 @@ public final class TileStage extends StageCommand {
   protected void execute(Context ctx) {
     HadoopFiles files = ctx.files();
     TileGrid grid = grid(ctx);
-    List<Object[]> tasks = new ArrayList<>();
-    for (int i = 0; i < pairs.size(); i++) {
-      tasks.add(new Object[] {i, pairs.get(i)});
-    }
+    List<Indexed<SliceSet.Pair>> tasks = Indexed.of(pairs);
     String vol = volumeName;
     PointTable pts = pointTable;
     LongAccumulator count = ctx.spark().sparkContext().longAccumulator("crops");
     JavaRDD<Row> rows = new JavaSparkContext(ctx.spark().sparkContext())
         .parallelize(tasks, Math.max(1, tasks.size()))
-        .flatMap(t -> crops(files, grid, vol, (Integer) t[0], (SliceSet.Pair) t[1], pts))
+        .flatMap(t -> crops(files, grid, vol, t.index(), t.item(), pts))
         .map(r -> {
           count.add(1);
           return r;

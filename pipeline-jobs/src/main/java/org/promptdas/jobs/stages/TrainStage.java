@@ -1,6 +1,8 @@
 package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -218,9 +220,9 @@ public final class TrainStage extends StageCommand {
     StudentGraph.recompute(ctx.get(RECOMPUTE), net);
     partitions = ctx.get(PARTITIONS) > 0 ? ctx.get(PARTITIONS)
         : ctx.spark().sparkContext().defaultParallelism();
-    check(ctx, ctx.get(SOURCE), "source", true, false);
+    check(ctx, ctx.get(SOURCE), "source", true, false, net.imageSize());
     if (cfg.usesTarget()) {
-      check(ctx, ctx.get(TARGET), "target", cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA);
+      check(ctx, ctx.get(TARGET), "target", cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA, net.imageSize());
     }
     output = files.qualify(ctx.get(OUT));
     replacing = ctx.overwrite() && files.exists(output);
@@ -271,27 +273,32 @@ public final class TrainStage extends StageCommand {
   private static final List<String> OWN_FILES = List.of("_train.json", "history.jsonl", "checkpoints");
 
   /** Checks a crop dataset's schema and contents (read-only jobs) and that P workers get crops. */
-  private void check(Context ctx, String path, String role, boolean labels, boolean points) {
+  private void check(Context ctx, String path, String role, boolean labels, boolean points, int window) {
     Path p = ctx.files().qualify(path);
     if (!ctx.files().exists(p)) {
       throw new BadInput(p + ": no such " + role + " crop dataset (make one with the tile stage)");
     }
     Dataset<Row> df = ctx.spark().read().parquet(p.toString());
-    for (String col : List.of("volume", "slice", "y", "x", "image", "label", "points")) {
+    for (String col : List.of("volume", "slice", "y", "x", "h", "w", "image", "label", "points")) {
       if (!List.of(df.columns()).contains(col)) {
         throw new BadInput(p + ": not a tile dataset (no column '" + col + "')");
       }
     }
-    // one pass over the dataset for the three counts
+    // one pass over the dataset for the three counts and the smallest crop
     Row counts = df.agg(functions.count(functions.lit(1)),
         functions.sum(functions.when(df.col("label").isNull(), 1).otherwise(0)),
-        functions.sum(functions.when(functions.size(df.col("points")).gt(0), 1).otherwise(0))).first();
+        functions.sum(functions.when(functions.size(df.col("points")).gt(0), 1).otherwise(0)),
+        functions.min(functions.least(df.col("h"), df.col("w")))).first();
     long n = counts.getLong(0);
     long unlabelled = counts.isNullAt(1) ? 0 : counts.getLong(1);
     long withPoints = counts.isNullAt(2) ? 0 : counts.getLong(2);
     if (n < partitions) {
       throw new BadInput(p + ": " + n + " " + role + " crops for " + partitions
           + " workers (every worker needs one; set " + PARTITIONS.path() + " lower)");
+    }
+    if (!counts.isNullAt(3) && counts.getInt(3) < window) {
+      throw new BadInput(p + ": its smallest " + role + " crop is " + counts.getInt(3) + " px, the network's "
+          + "window " + window + " px (tile with --crop " + window + " or more)");
     }
     if (labels && unlabelled > 0) {
       throw new BadInput(p + ": " + unlabelled + " of " + n + " " + role + " crops have no label "
@@ -337,10 +344,7 @@ public final class TrainStage extends StageCommand {
     TrainConfig cfg = start.training();
     int k = ctx.get(LOCAL_STEPS);
     int rounds = cfg.steps() / k;
-    files.writeAtomically(new Path(outDir, "_train.json"), String.format(Locale.ROOT,
-        "{\"network\": %s, \"training\": %s, \"source\": \"%s\", \"target\": \"%s\", "
-            + "\"partitions\": %d, \"local_steps\": %d}%n", start.network().toJson(), cfg.toJson(),
-        ctx.get(SOURCE), ctx.get(TARGET), partitions, k).getBytes(StandardCharsets.UTF_8));
+    files.writeAtomically(new Path(outDir, "_train.json"), trainJson(ctx, cfg, k));
     JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
     JavaRDD<CropRecord> src = deal(ctx, ctx.get(SOURCE), true, false);
     JavaRDD<CropRecord> tgt = cfg.usesTarget()
@@ -386,6 +390,21 @@ public final class TrainStage extends StageCommand {
         ModelFile.toBytes(new PromptDasModel(Weights.fromGraph(state.network(), result))));
     commit(files);
     log.info("train: {} steps done; model {}", state.step(), new Path(output, "model.pdas"));
+  }
+
+  /** What was asked: network, training configuration, inputs, workers and local steps (JSON). */
+  private byte[] trainJson(Context ctx, TrainConfig cfg, int localSteps) {
+    ObjectMapper json = new ObjectMapper();
+    try {
+      ObjectNode root = json.createObjectNode();
+      root.set("network", json.readTree(start.network().toJson()));
+      root.set("training", json.readTree(cfg.toJson()));
+      root.put("source", ctx.get(SOURCE)).put("target", ctx.get(TARGET)).put("partitions", partitions)
+          .put("local_steps", localSteps);
+      return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** A replacement takes the earlier run's place only once it is complete. */
