@@ -80,7 +80,8 @@ class TrainingLossTest {
       se += diff * diff;
     }
     assertEquals(se / (32 * 32), o.get(TrainingLoss.DET_LOSS).getDouble(0), 1e-9);
-    // contrastive: eq. 3 with mu^f the mean of the weighted prompt embeddings
+    // contrastive: eq. 3 with mu^f the mean of the weighted prompt embeddings (the loss guards the
+    // division with 1e-6, which shows at 1e-9 once the embeddings are of order 1)
     INDArray z = o.get(PromptDasGraph.CONTRAST);
     double pcl = 0;
     for (int b = 0; b < B; b++) {
@@ -94,7 +95,7 @@ class TrainingLossTest {
         }
       }
       for (int c = 0; c < 32; c++) {
-        mu[c] /= n;
+        mu[c] /= n + 1e-6;
       }
       for (int i = 0; i < Q; i++) {
         if (ph.get(TrainingLoss.QUERY_WEIGHT).getDouble(b, i) == 0) {

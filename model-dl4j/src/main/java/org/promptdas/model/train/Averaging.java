@@ -81,8 +81,11 @@ public final class Averaging {
         for (int i = 0; i < len; i++) {
           chunk[i] = sum[at + i] * scale;
         }
-        part.put(name, part == student && ParamSpec.frozen(name) ? like.dup()
-            : Nd4j.create(chunk, like.shape(), 'c'));
+        if (!ParamSpec.frozen(name)) {
+          part.put(name, Nd4j.create(chunk, like.shape(), 'c'));
+        } else if (part == student) {
+          part.put(name, like.dup()); // a frozen tensor has no moments
+        }
         at += len;
       }
     }
