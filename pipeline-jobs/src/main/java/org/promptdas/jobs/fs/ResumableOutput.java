@@ -133,6 +133,7 @@ public final class ResumableOutput {
 
   private void lock() {
     Path lock = lockFile();
+    files.mkdirs(lock.getParent());
     String owner = TempNames.of(target.getName());
     if (!files.createExclusive(lock, owner)) {
       String holder = files.exists(lock) ? new String(files.read(lock), StandardCharsets.UTF_8) : "";

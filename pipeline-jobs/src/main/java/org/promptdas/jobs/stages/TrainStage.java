@@ -296,10 +296,6 @@ public final class TrainStage extends StageCommand {
       throw new BadInput(p + ": " + n + " " + role + " crops for " + partitions
           + " workers (every worker needs one; set " + PARTITIONS.path() + " lower)");
     }
-    if (!counts.isNullAt(3) && counts.getInt(3) < window) {
-      throw new BadInput(p + ": its smallest " + role + " crop is " + counts.getInt(3) + " px, the network's "
-          + "window " + window + " px (tile with --crop " + window + " or more)");
-    }
     if (labels && unlabelled > 0) {
       throw new BadInput(p + ": " + unlabelled + " of " + n + " " + role + " crops have no label "
           + "(tile them with --labels)");
@@ -307,6 +303,10 @@ public final class TrainStage extends StageCommand {
     if (points && withPoints == 0) {
       throw new BadInput(p + ": no crop carries points, which WDA needs (tile with --points from the "
           + "points stage, or train in mode uda)");
+    }
+    if (!counts.isNullAt(3) && counts.getInt(3) < window) {
+      throw new BadInput(p + ": its smallest " + role + " crop is " + counts.getInt(3) + " px, the network's "
+          + "window " + window + " px (tile with --crop " + window + " or more)");
     }
   }
 
