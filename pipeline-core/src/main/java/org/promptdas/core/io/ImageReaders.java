@@ -59,13 +59,17 @@ public final class ImageReaders {
    */
   public static VolumeReader open(String name, SeekableByteChannel channel, String hdf5Dataset,
       long maxPixels) {
-    VolumeReader r = open(name, channel, hdf5Dataset);
+    return limited(open(name, channel, hdf5Dataset), maxPixels);
+  }
+
+  /** {@code r} if its slices have at most {@code maxPixels} pixels; else it is closed and refused. */
+  public static VolumeReader limited(VolumeReader r, long maxPixels) {
     long pixels = (long) r.width() * r.height();
     if (pixels > maxPixels) {
       r.close();
       throw new BadInput(String.format(java.util.Locale.ROOT, "%s: its header claims %dx%d pixels per slice "
           + "(%.0f megapixels), above the limit of %.0f megapixels (limits.max-slice-megapixels; "
-          + "0 takes a 32nd of the heap in bytes)", name, r.width(), r.height(), pixels / 1e6, maxPixels / 1e6));
+          + "0 takes a 32nd of the heap in bytes)", r.name(), r.width(), r.height(), pixels / 1e6, maxPixels / 1e6));
     }
     return r;
   }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import org.promptdas.core.io.ImageReaders;
 import org.promptdas.core.io.VolumeReader;
+import org.promptdas.core.io.ZarrVolumeReader;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -130,11 +131,14 @@ public final class HadoopFiles implements Serializable {
    * reader.
    */
   public VolumeReader openVolume(Path p, String hdf5Dataset) {
+    long limit = maxSlicePixels > 0 ? maxSlicePixels : ImageReaders.automaticPixelLimit();
+    if (isZarr(p)) {
+      return ImageReaders.limited(new ZarrVolumeReader(p.toString(), new HadoopStore(this, p), hdf5Dataset), limit);
+    }
     try {
       FileSystem fs = fs(p);
       long size = fs.getFileStatus(p).getLen();
-      return ImageReaders.open(p.toString(), new HadoopChannel(fs.open(p), size), hdf5Dataset,
-          maxSlicePixels > 0 ? maxSlicePixels : ImageReaders.automaticPixelLimit());
+      return ImageReaders.open(p.toString(), new HadoopChannel(fs.open(p), size), hdf5Dataset, limit);
     } catch (FileNotFoundException e) {
       throw new BadInput(p + ": no such file");
     } catch (IOException e) {
@@ -204,6 +208,12 @@ public final class HadoopFiles implements Serializable {
       }
       throw new PromptDasException(p + ": cannot be created (" + e.getMessage() + ")", e);
     }
+  }
+
+  /** True when {@code p} is a folder holding a Zarr array or group ({@code .zarray}, {@code .zattrs}, {@code .zgroup}). */
+  public boolean isZarr(Path p) {
+    return isDirectory(p) && (exists(new Path(p, ".zarray")) || exists(new Path(p, ".zattrs"))
+        || exists(new Path(p, ".zgroup")));
   }
 
   /** Reads a whole JSON file. */

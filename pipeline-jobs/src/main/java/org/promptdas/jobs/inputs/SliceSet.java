@@ -12,8 +12,9 @@ import org.promptdas.jobs.fs.HadoopFiles;
 
 /**
  * Resolves a user's input path into its slices, reading headers only, on the driver, before any
- * Spark job: a folder of 2-D images (PNG/TIFF, sorted by name), a multi-page TIFF stack, or an HDF5
- * volume ({@code FILE.h5} or {@code FILE.h5#/dataset}). Also pairs two such inputs (images with
+ * Spark job: a folder of 2-D images (PNG/TIFF, sorted by name), a multi-page TIFF stack, an HDF5
+ * volume ({@code FILE.h5} or {@code FILE.h5#/dataset}) or a Zarr array or OME-Zarr image
+ * ({@code VOLUME.zarr}, {@code VOLUME.zarr#/1} for a level). Also pairs two such inputs (images with
  * labels, predictions with ground truth) and checks that paired slices have the same size.
  */
 public final class SliceSet {
@@ -68,7 +69,7 @@ public final class SliceSet {
       throw new BadInput(path + ": no such file or folder");
     }
     List<SliceRef> out = new ArrayList<>();
-    if (files.isDirectory(path)) {
+    if (files.isDirectory(path) && !files.isZarr(path)) {
       List<Path> images = files.list(path, ImageFormat::hasImageExtension);
       if (images.isEmpty()) {
         throw new BadInput(path + ": folder holds no .png, .tif, .tiff or .h5 files");

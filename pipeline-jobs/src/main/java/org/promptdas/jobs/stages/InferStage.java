@@ -22,6 +22,10 @@ import org.promptdas.core.PromptDasException.BadConfig;
 import org.promptdas.core.config.Param;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.io.PngWriter;
+import org.promptdas.core.io.zarr.Blosc;
+import org.promptdas.core.io.zarr.Codec;
+import org.promptdas.core.io.zarr.OmeZarr;
+import org.promptdas.core.io.zarr.ZarrArray;
 import org.promptdas.core.labels.Components;
 import org.promptdas.core.labels.ConnectedComponents;
 import org.promptdas.core.labels.Connectivity;
@@ -29,6 +33,7 @@ import org.promptdas.core.labels.Instances;
 import org.promptdas.core.labels.Point;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.HadoopFiles;
+import org.promptdas.jobs.fs.HadoopStore;
 import org.promptdas.jobs.fs.ResumableOutput;
 import org.promptdas.jobs.inputs.Indexed;
 import org.promptdas.jobs.inputs.SliceRef;
@@ -68,9 +73,19 @@ public final class InferStage extends StageCommand {
   public static final Param<Integer> MIN_SIZE = Param.integer("prompt-das.infer.min-size",
       "components of at most this many px are removed", 0, 1_000_000);
   public static final Param<Boolean> DENSITY = Param.bool("prompt-das.infer.density", "write density maps");
+  public static final Param<String> FORMAT = Param.oneOf("prompt-das.infer.format",
+      "png: prob/ and mask/ PNGs per slice; zarr: prob.zarr and mask.zarr OME-Zarr images (uint8, "
+      + "slices of one size); both", List.of("png", "zarr", "both"));
+  public static final Param<Integer> ZARR_CHUNK = Param.integer("prompt-das.infer.zarr-chunk",
+      "side of the OME-Zarr outputs' chunks in px (each chunk one slice deep)", 16, 16384);
   public static final Param<String> VOLUME = Param.string("prompt-das.infer.volume", "volume name for the points");
 
   static final String PROVENANCE = "_provenance.json";
+  /** The OME-Zarr outputs (infer.format zarr or both): probability (0-255) and mask (0/255). */
+  static final String PROB_ZARR = "prob.zarr";
+  static final String MASK_ZARR = "mask.zarr";
+  /** zarr-python's default compressor: Blosc, lz4, byte shuffle. */
+  static final Codec ZARR_CODEC = new Blosc("lz4", 5, 1, 1);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static final StructType STATS = new StructType()
@@ -116,7 +131,7 @@ public final class InferStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, POINTS, PROMPTS, THRESHOLD, MIN_SIZE,
-        DENSITY, VOLUME);
+        DENSITY, VOLUME, FORMAT, ZARR_CHUNK);
   }
 
   @Override
@@ -163,7 +178,12 @@ public final class InferStage extends StageCommand {
     String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
         String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)),
         pointTable == null ? "" : pointTable.sha256(), volumeName, ctx.get(PROMPTS),
-        String.valueOf(ctx.get(DENSITY)));
+        String.valueOf(ctx.get(DENSITY)), ctx.get(FORMAT), String.valueOf(ctx.get(ZARR_CHUNK)));
+    if (!ctx.get(FORMAT).equals("png") && slices.stream().anyMatch(s -> s.width() != slices.get(0).width()
+        || s.height() != slices.get(0).height())) {
+      throw new BadConfig(FORMAT.path() + " = " + ctx.get(FORMAT) + ": the OME-Zarr outputs are one volume, but "
+          + ctx.get(IMAGES) + " holds slices of different sizes (write png)");
+    }
     settingsHash = sha256(settings.getBytes(StandardCharsets.UTF_8));
     output = ResumableOutput.check(files, files.qualify(ctx.get(OUT)), PROVENANCE, provenance(),
         ctx.overwrite(), "holds predictions of another model or other settings");
@@ -190,9 +210,17 @@ public final class InferStage extends StageCommand {
           + "unchanged since their prediction are kept)" : "");
       JavaSparkContext jsc = new JavaSparkContext(ctx.spark().sparkContext());
       Broadcast<byte[]> bytes = jsc.broadcast(modelBytes);
+      boolean png = !ctx.get(FORMAT).equals("zarr");
+      boolean zarr = !ctx.get(FORMAT).equals("png");
+      if (zarr) {
+        for (String image : List.of(PROB_ZARR, MASK_ZARR)) {
+          OmeZarr.createImage(new HadoopStore(files, new Path(outDir, image)), image, slices.size(),
+              slices.get(0).height(), slices.get(0).width(), ctx.get(ZARR_CHUNK), ZARR_CODEC);
+        }
+      }
       Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
           ctx.get(BATCH), ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
-          ctx.get(DENSITY), pointTable, volumeName);
+          ctx.get(DENSITY), pointTable, volumeName, png, zarr);
       long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.item())).count();
       log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
       List<Row> rows = new ArrayList<>();
@@ -213,11 +241,11 @@ public final class InferStage extends StageCommand {
   /** The work of one slice, carried to the executors (everything in it is serialisable). */
   record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
       boolean rotations, int batch, boolean selfPrompting, double threshold, int minSize,
-      boolean density, PointTable points, String volume) implements Serializable {
+      boolean density, PointTable points, String volume, boolean png, boolean zarr) implements Serializable {
 
     /**
-     * Predicts slice {@code index} unless its mask exists and was made from the same pixels (the
-     * input's hash in its stats); returns whether it predicted.
+     * Predicts slice {@code index} unless its stats (written last) say it was made from the same
+     * pixels; returns whether it predicted.
      */
     boolean run(int index, SliceRef ref) {
       long t0 = System.nanoTime();
@@ -225,8 +253,7 @@ public final class InferStage extends StageCommand {
       String stem = ref.stem();
       String inputHash = sha256(img);
       Path statsFile = HadoopFiles.child(new Path(out), "stats/" + stem + ".json");
-      if (files.exists(HadoopFiles.child(new Path(out), "mask/" + stem + ".png")) && files.exists(statsFile)
-          && inputHash.equals(files.readJson(statsFile).path("input_sha256").asText())) {
+      if (files.exists(statsFile) && inputHash.equals(files.readJson(statsFile).path("input_sha256").asText())) {
         return false;
       }
       List<Point> prompts = points == null ? List.of() : points.points(volume, index);
@@ -243,7 +270,20 @@ public final class InferStage extends StageCommand {
       IntImage mask = Instances.removeSmall(raw, minSize, Connectivity.EIGHT);
       Components cc = ConnectedComponents.label(mask, Connectivity.EIGHT);
       long fg = mask.countNonZero();
-      put("prob/" + stem + ".png", PngWriter.grey8(prob));
+      if (png) {
+        put("prob/" + stem + ".png", PngWriter.grey8(prob));
+        put("mask/" + stem + ".png", PngWriter.mask(mask));
+      }
+      if (zarr) {
+        byte[] p = new byte[prob.size()];
+        byte[] m = new byte[mask.size()];
+        for (int i = 0; i < p.length; i++) {
+          p[i] = (byte) prob.data()[i];
+          m[i] = (byte) (mask.data()[i] != 0 ? 255 : 0);
+        }
+        ZarrArray.open(new HadoopStore(files, new Path(new Path(out), PROB_ZARR)), "0").writePlane(index, p);
+        ZarrArray.open(new HadoopStore(files, new Path(new Path(out), MASK_ZARR)), "0").writePlane(index, m);
+      }
       if (density) {
         IntImage d = new IntImage(r.width(), r.height());
         for (int i = 0; i < d.size(); i++) {
@@ -255,8 +295,7 @@ public final class InferStage extends StageCommand {
           .put("foreground", fg / (double) mask.size()).put("components", cc.count())
           .put("prompts", prompts.size()).put("max_probability", highest)
           .put("seconds", (System.nanoTime() - t0) / 1e9).put("input_sha256", inputHash);
-      put("stats/" + stem + ".json", stats.toPrettyString().getBytes(StandardCharsets.UTF_8));
-      put("mask/" + stem + ".png", PngWriter.mask(mask)); // last: the slice is done
+      put("stats/" + stem + ".json", stats.toPrettyString().getBytes(StandardCharsets.UTF_8)); // last: done
       return true;
     }
 

@@ -1,0 +1,181 @@
+package org.promptdas.core.io.zarr;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.luben.zstd.Zstd;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.Inflater;
+import org.promptdas.core.PromptDasException.BadInput;
+
+/**
+ * A Zarr v2 compressor: how a chunk's bytes are stored. {@link #of} reads the {@code compressor}
+ * of {@code .zarray}: none, {@code blosc} ({@link Blosc}), {@code zstd}, {@code gzip} or
+ * {@code zlib}; anything else is refused naming the codec. Stateless and thread-safe.
+ */
+public interface Codec {
+  /** The chunk's raw bytes ({@code size} of them) from its stored form. */
+  byte[] decode(byte[] stored, int size);
+
+  /** The stored form of raw bytes. */
+  byte[] encode(byte[] raw);
+
+  /** The {@code compressor} entry of {@code .zarray} (JSON), or {@code null}. */
+  String json();
+
+  /** No compression. */
+  Codec NONE = new Codec() {
+    @Override
+    public byte[] decode(byte[] stored, int size) {
+      return stored;
+    }
+
+    @Override
+    public byte[] encode(byte[] raw) {
+      return raw;
+    }
+
+    @Override
+    public String json() {
+      return "null";
+    }
+  };
+
+  /** The codec a {@code compressor} entry names. */
+  static Codec of(JsonNode compressor, int typeSize, String source) {
+    if (compressor == null || compressor.isNull()) {
+      return NONE;
+    }
+    String id = compressor.path("id").asText();
+    return switch (id) {
+      case "blosc" -> new Blosc(compressor.path("cname").asText("lz4"), compressor.path("clevel").asInt(5),
+          compressor.path("shuffle").asInt(1), typeSize);
+      case "zstd" -> zstd(compressor.path("level").asInt(3));
+      case "zlib" -> zlib(compressor.path("level").asInt(1));
+      case "gzip" -> gzip(compressor.path("level").asInt(1));
+      default -> throw new BadInput(source + ": compressor '" + id + "' is not supported (blosc, zstd, gzip, "
+          + "zlib or none)");
+    };
+  }
+
+  /** Zstandard frames. */
+  static Codec zstd(int level) {
+    return new Codec() {
+      @Override
+      public byte[] decode(byte[] stored, int size) {
+        return Zstd.decompress(stored, size);
+      }
+
+      @Override
+      public byte[] encode(byte[] raw) {
+        return Zstd.compress(raw, level);
+      }
+
+      @Override
+      public String json() {
+        return "{\"id\": \"zstd\", \"level\": " + level + "}";
+      }
+    };
+  }
+
+  /** zlib streams (RFC 1950). */
+  static Codec zlib(int level) {
+    return new Codec() {
+      @Override
+      public byte[] decode(byte[] stored, int size) {
+        return inflate(stored, size);
+      }
+
+      @Override
+      public byte[] encode(byte[] raw) {
+        return deflate(raw, level);
+      }
+
+      @Override
+      public String json() {
+        return "{\"id\": \"zlib\", \"level\": " + level + "}";
+      }
+    };
+  }
+
+  /** gzip members (RFC 1952). */
+  static Codec gzip(int level) {
+    return new Codec() {
+      @Override
+      public byte[] decode(byte[] stored, int size) {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(stored))) {
+          return in.readNBytes(size);
+        } catch (IOException e) {
+          throw new UncheckedIOException("a gzip chunk cannot be decoded", e);
+        }
+      }
+
+      @Override
+      public byte[] encode(byte[] raw) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out) {
+          {
+            def.setLevel(level);
+          }
+        }) {
+          gz.write(raw);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+      }
+
+      @Override
+      public String json() {
+        return "{\"id\": \"gzip\", \"level\": " + level + "}";
+      }
+    };
+  }
+
+  /** A zlib stream's {@code size} bytes. */
+  static byte[] inflate(byte[] stored, int size) {
+    Inflater inf = new Inflater();
+    try {
+      inf.setInput(stored);
+      byte[] out = new byte[size];
+      int n = 0;
+      while (n < size && !inf.finished()) {
+        int k = inf.inflate(out, n, size - n);
+        if (k == 0 && (inf.needsInput() || inf.needsDictionary())) {
+          break;
+        }
+        n += k;
+      }
+      if (n != size) {
+        throw new IllegalStateException("a zlib stream gave " + n + " bytes, " + size + " expected");
+      }
+      return out;
+    } catch (DataFormatException e) {
+      throw new IllegalStateException("a zlib stream is corrupt: " + e.getMessage(), e);
+    } finally {
+      inf.end();
+    }
+  }
+
+  /** A zlib stream of {@code raw}. */
+  static byte[] deflate(byte[] raw, int level) {
+    Deflater def = new Deflater(level);
+    try {
+      def.setInput(raw);
+      def.finish();
+      ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 2 + 64);
+      byte[] buf = new byte[65536];
+      while (!def.finished()) {
+        out.write(buf, 0, def.deflate(buf));
+      }
+      return out.toByteArray();
+    } finally {
+      def.end();
+    }
+  }
+}

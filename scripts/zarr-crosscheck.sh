@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Cross-checks this project's Zarr with zarr-python (Debian's python3-zarr 2.13), both ways:
+#  - zarr-python writes arrays in every supported codec and byte order (scripts/zarr-fixtures.py);
+#    they must equal the committed fixtures that ZarrFixturesTest reads to the values written;
+#  - infer writes OME-Zarr (infer.format=both) and zarr-python must read prob.zarr and mask.zarr to
+#    exactly infer's PNGs, with the multiscales metadata that napari and neuroglancer open.
+#
+#   scripts/zarr-crosscheck.sh [MODEL.pdas]      # default models/vnc-to-lucchi/source-only.pdas
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+model=${1:-$root/models/vnc-to-lucchi/source-only.pdas}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 -c "import zarr, numcodecs, cv2" || { echo "zarr-crosscheck: needs python3-zarr and python3-opencv" >&2; exit 2; }
+python3 "$root/scripts/zarr-fixtures.py" "$work/fixtures" >/dev/null
+if diff -r --brief "$work/fixtures" "$root/pipeline-core/src/test/resources/zarr" >/dev/null; then
+  echo "holds: zarr-python writes the committed fixtures byte for byte (ZarrFixturesTest reads them)"
+else
+  echo "FAILS: zarr-python's fixtures differ from the committed ones"; exit 1
+fi
+"$root/bin/prompt-das" synth --out "$work/data" --slices 3 --set synth.width=300 --set synth.height=260 \
+  --set 'synth.domains=[target]' >/dev/null 2>&1
+"$root/bin/prompt-das" infer --images "$work/data/target/img" --model "$model" --out "$work/pred" \
+  --set infer.format=both --set infer.zarr-chunk=128 --set infer.rotations=false >/dev/null 2>&1
+python3 - "$work/pred" <<'PY'
+import glob, json, os, sys
+import cv2, numpy as np, zarr
+pred = sys.argv[1]
+for image, folder, scale in (("prob.zarr", "prob", None), ("mask.zarr", "mask", 255)):
+    g = zarr.open_group(os.path.join(pred, image), mode="r")
+    ms = g.attrs["multiscales"][0]
+    assert ms["version"] == "0.4" and [a["name"] for a in ms["axes"]] == ["z", "y", "x"], ms
+    a = g[ms["datasets"][0]["path"]]
+    pngs = sorted(glob.glob(os.path.join(pred, folder, "*.png")))
+    assert a.shape[0] == len(pngs), (a.shape, len(pngs))
+    for z, f in enumerate(pngs):
+        want = cv2.imread(f, cv2.IMREAD_UNCHANGED)
+        if scale:
+            want = np.where(want > 0, scale, 0)
+        assert np.array_equal(a[z], want), f
+    print(f"holds: zarr-python reads {image} {a.shape} {a.dtype} chunks {a.chunks} ({a.compressor}) equal to {folder}/*.png")
+PY
