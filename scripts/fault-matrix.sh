@@ -87,6 +87,7 @@ pd points --labels data/target/lab --fraction 0.5 --out points >/dev/null 2>&1 |
 pd tile --images data/source/img --labels data/source/lab --out crops/src --crop 64 >/dev/null 2>&1 || { echo "tile failed"; exit 1; }
 pd tile --images data/target/img --points points --out crops/tgt --crop 64 >/dev/null 2>&1 || { echo "tile failed"; exit 1; }
 tiny_train model >/dev/null 2>&1 || { echo "train failed"; exit 1; }
+pd export-model --checkpoint model/checkpoints/step-000000004.ckpt --out other.pdas >/dev/null 2>&1
 infer() { pd infer --model model/model.pdas --stride 32 --set infer.rotations=false "$@"; }
 
 echo "configuration"
@@ -115,7 +116,7 @@ EOF
 case_run "a forged 46000x46000 header is refused before decoding" 2 "46000x46000" -- infer --images forged --out x
 mkdir -p trunc && cp data/target/img/target_0000.png trunc/ && \
   head -c "$(( $(stat -c %s trunc/target_0000.png) / 2 ))" data/target/img/target_0001.png >trunc/target_0001.png
-case_run "a truncated slice found inside a task is one line" 2 "target_0001.png" -- infer --images trunc --out x
+case_run "a truncated slice found inside a task is one line" 2 "target_0001.png" -- infer --images trunc --out trunc-pred
 mkdir -p colour && python3 - "$work/colour/rgb.png" <<'EOF'
 import struct, sys, zlib
 def chunk(t, b):
@@ -126,7 +127,7 @@ png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 
 png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 EOF
-case_run "a colour image is refused naming it" 2 "rgb.png" -- infer --images colour --out x
+case_run "a colour image is refused naming it" 2 "rgb.png" -- infer --images colour --out colour-pred
 awk -F, 'BEGIN { OFS = "," } { print $5, $4, $3, $2, $1 }' points/_points.csv >reordered.csv
 infer --images data/target/img --points points/_points.csv --out prompted >/dev/null 2>&1
 infer --images data/target/img --points reordered.csv --out prompted-reordered >/dev/null 2>&1
@@ -164,7 +165,7 @@ check "the input slices are intact" diff -r data/target/img d/img
 infer --images data/target/img --out pred >/dev/null 2>&1
 cp -r pred pred.before
 case_run "a second model into the same output is refused" 2 "another model" -- \
-  pd infer --images data/target/img --model nan.pdas --out pred --set infer.rotations=false --stride 32
+  pd infer --images data/target/img --model other.pdas --out pred --set infer.rotations=false --stride 32
 mkdir -p mixed && cp data/target/img/*.png mixed/ && cp trunc/target_0001.png mixed/target_0001.png
 case_run "a failing --overwrite run reports one line" 2 "target_0001.png" -- infer --images mixed --out pred --overwrite
 check "the earlier predictions survive a failing --overwrite" diff -r pred.before pred

@@ -92,28 +92,41 @@ public final class ResumableOutput {
   }
 
   /**
-   * The execution half: starts a replacement afresh unless it continues one of this identity,
-   * creates the folder, deletes the temporary files a killed run left in its subfolders and writes
-   * the marker.
+   * The execution half: takes the lock, starts a replacement afresh unless it continues one of
+   * this identity, creates the folder, deletes the temporary files a killed run left in its
+   * subfolders and writes the marker. On a failure here (a full disk) the lock is freed and a
+   * folder it created is removed.
    */
   public void open() {
     lock();
-    if (files.exists(target) && dir.equals(target) && files.exists(new Path(target, marker)) && !sameIdentity()) {
-      release();
-      throw new BadConfig(target + ": another run wrote it meanwhile (" + marker + " differs); use another "
-          + "folder, or --overwrite");
-    }
-    if (!dir.equals(target) && files.exists(dir) && !sameIdentity()) {
-      files.delete(dir);
-    }
-    files.mkdirs(dir);
-    for (String sub : files.listNames(dir)) {  // files a killed run was writing
-      Path p = HadoopFiles.child(dir, sub);
-      if (files.isDirectory(p)) {
-        files.deleteAbandoned(p, n -> n.startsWith("."));
+    boolean existed = files.exists(dir);
+    try {
+      if (files.exists(target) && dir.equals(target) && files.exists(new Path(target, marker)) && !sameIdentity()) {
+        throw new BadConfig(target + ": another run wrote it meanwhile (" + marker + " differs); use another "
+            + "folder, or --overwrite");
       }
+      if (!dir.equals(target) && files.exists(dir) && !sameIdentity()) {
+        files.delete(dir);
+      }
+      files.mkdirs(dir);
+      for (String sub : files.listNames(dir)) {  // files a killed run was writing
+        Path p = HadoopFiles.child(dir, sub);
+        if (files.isDirectory(p)) {
+          files.deleteAbandoned(p, n -> n.startsWith("."));
+        }
+      }
+      files.writeAtomically(new Path(dir, marker), identity.getBytes(StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      if (!existed) {
+        try {
+          files.delete(dir); // nothing of this run's is in it yet
+        } catch (RuntimeException ignored) {
+          // the error to report is e
+        }
+      }
+      release();
+      throw e;
     }
-    files.writeAtomically(new Path(dir, marker), identity.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Ends the run: a replacement takes the earlier output's place only now; frees the lock. */
