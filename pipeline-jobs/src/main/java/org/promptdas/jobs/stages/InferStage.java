@@ -245,7 +245,7 @@ public final class InferStage extends StageCommand {
 
     /**
      * Predicts slice {@code index} unless its stats (written last) say it was made from the same
-     * pixels; returns whether it predicted.
+     * pixels and its PNGs are all present; returns whether it predicted.
      */
     boolean run(int index, SliceRef ref) {
       long t0 = System.nanoTime();
@@ -253,7 +253,8 @@ public final class InferStage extends StageCommand {
       String stem = ref.stem();
       String inputHash = sha256(img);
       Path statsFile = HadoopFiles.child(new Path(out), "stats/" + stem + ".json");
-      if (files.exists(statsFile) && inputHash.equals(files.readJson(statsFile).path("input_sha256").asText())) {
+      if (files.exists(statsFile) && inputHash.equals(files.readJson(statsFile).path("input_sha256").asText())
+          && pngsPresent(stem)) {
         return false;
       }
       List<Point> prompts = points == null ? List.of() : points.points(volume, index);
@@ -297,6 +298,14 @@ public final class InferStage extends StageCommand {
           .put("seconds", (System.nanoTime() - t0) / 1e9).put("input_sha256", inputHash);
       put("stats/" + stem + ".json", stats.toPrettyString().getBytes(StandardCharsets.UTF_8)); // last: done
       return true;
+    }
+
+    /** Whether the slice's PNG outputs are all there (a deleted one is redone). */
+    private boolean pngsPresent(String stem) {
+      Path o = new Path(out);
+      return (!png || files.exists(HadoopFiles.child(o, "prob/" + stem + ".png"))
+              && files.exists(HadoopFiles.child(o, "mask/" + stem + ".png")))
+          && (!density || files.exists(HadoopFiles.child(o, "density/" + stem + ".png")));
     }
 
     private void put(String rel, byte[] bytes) {
