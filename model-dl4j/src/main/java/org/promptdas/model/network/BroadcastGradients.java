@@ -19,10 +19,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.SubBpOp;
  * matrix product with a ones array instead of libnd4j's reduction in {@code add_bp} /
  * {@code sub_bp}.
  *
- * <p>Why: libnd4j reduces over leading (outer) axes slowly: {@code add_bp} of a [147456, 256]
- * gradient (a group norm of the detection head at 384^2) with a bias takes 194 ms, the
- * replacement's product 14 ms (medians of 15 calls). The
- * replacement, for y of shape [1, .., 1, t...] with {@code lead} leading ones:
+ * <p>Why: libnd4j reduces over leading (outer) axes slowly (docs/performance.md). The replacement, for y of shape [1, .., 1, t...] with {@code lead} leading ones:
  * <ul>
  *   <li>dx: the output gradient itself (its consumers read it; {@code add_bp} copies it), so x
  *       must be an intermediate array, whose gradient no caller requests by name;</li>
@@ -32,13 +29,11 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.SubBpOp;
  *       subtraction.</li>
  * </ul>
  * A y of shape [b, 1, .., 1, t] with b > 1 (a group mean or scale of several crops) takes
- * {@link PixelSums#perCrop} instead: libnd4j's {@code add_bp} takes 259 ms on [2, 384, 384, 256],
- * the selector's product 49 ms. Operations are found by a recorded shape of y ({@link #add},
+ * {@link PixelSums#perCrop} instead. Operations are found by a recorded shape of y ({@link #add},
  * {@link #sub}); others, and a y of other shapes, keep libnd4j's op. {@link
  * Layers} records only large ones (the detection head's group norms and last layer, linear layers
- * from {@link Layers#BIAS_REWRITE_MIN} output elements): the replacement adds five or six ops of
- * about 0.3 ms fixed cost each in a SameDiff run, more than libnd4j's reduction takes on the
- * encoder's [2304, 384] (1.4 ms). Gradients equal libnd4j's up to rounding ({@code
+ * from {@link Layers#BIAS_REWRITE_MIN} output elements): the replacement adds five or six ops, each with a
+ * fixed cost in a SameDiff run, which outweighs libnd4j's reduction on small arrays. Gradients equal libnd4j's up to rounding ({@code
  * BroadcastGradientsTest}, {@code BackwardRewritesNetworkTest}). Not thread-safe.
  */
 final class BroadcastGradients {

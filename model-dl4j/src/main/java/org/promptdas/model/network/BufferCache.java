@@ -19,8 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A SameDiff session memory manager that hands a released buffer to the next array of the same
  * data type and <em>length</em>, whatever its shape. SameDiff M2.1's {@code ArrayCacheMemoryMgr}
  * keys its cache by the exact shape, so a [2304, 384] request misses while buffers of
- * [1, 2304, 384], [6, 2304, 64] or [1, 96, 96, 96] sit free, and the paper network's training
- * step allocated about 1 s of fresh buffers per step (up to 0.4 s for one 152 MB buffer).
+ * [1, 2304, 384], [6, 2304, 64] or [1, 96, 96, 96] sit free, and a training step keeps
+ * allocating fresh buffers.
  *
  * <p>A request takes the most recently released buffer of its type and length (still warm in the
  * processor's caches) and wraps it in a new array of the requested shape and order; a miss

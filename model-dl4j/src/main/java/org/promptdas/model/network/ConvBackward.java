@@ -17,21 +17,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * k odd, stride 1, padding k / 2, channels last, YXIO weights) is differentiated by ops that run
  * at full speed instead of libnd4j's {@code conv2d_bp}.
  *
- * <p>Why: oneDNN's {@code conv2d_bp} at 256 channels and 384^2 takes 0.8 s on some calls and 2.0 s
- * on others (its Winograd weight gradient alternates between 0.22 and 1.2 s, every third call slow
- * in a loop on fixed arrays, single-threaded too) and 2.0-2.7 s inside a training step. Its parts
- * written as other ops:
+ * <p>Why: oneDNN's {@code conv2d_bp} at the detection head's sizes is slow and erratic (its Winograd
+ * weight gradient is slow on every third call). Its parts written as other ops:
  * <ul>
  *   <li>input gradient: the same convolution of the output gradient with the kernel flipped in
- *       space and its channel axes swapped (oneDNN's forward convolution, 0.43 s);</li>
+ *       space and its channel axes swapped (oneDNN's forward convolution);</li>
  *   <li>weight gradient: one matrix product per kernel tap, {@code x_shifted^T . dy} (k^2 products
- *       of [cin, rows] x [rows, cout], 0.6 s). The shifted inputs are row ranges of the padded
+ *       of [cin, rows] x [rows, cout]). The shifted inputs are row ranges of the padded
  *       input flattened to [rows, cin]: with x padded by p = k / 2 (one extra row at the bottom)
  *       and dy padded with 2p zero columns and 2p + 1 zero rows to the same row width w + 2p, tap
  *       (i, j) pairs flat row r + i (w + 2p) + j of x with flat row r of dy, and every pair that
  *       wraps across a row or crop boundary meets a zero of dy;</li>
  *   <li>bias gradient: the column sums of dy as a product with a ones column (libnd4j's reduction
- *       over rows is 60x slower).</li>
+ *       over rows is much slower).</li>
  * </ul>
  * Convolutions are found by their weight's recorded input shape ({@link #recordInputShape}).
  * Gradients equal {@code conv2d_bp}'s up to rounding ({@code ConvBackwardTest}). Not thread-safe.
@@ -119,9 +117,8 @@ final class ConvBackward {
   /**
    * Kernel w [k, k, cin, cout] flipped in space with its channel axes swapped: [k, k, cout, cin].
    * The flip gathers the k^2 taps in reverse order ((i, j) to (k-1-i, k-1-j) is flat tap t to
-   * k^2-1-t). Not libnd4j's {@code reverse}: in M2.1 it leaks about five times its input per call
-   * (73.9 KB per call on a 13.8 KB kernel, 12.6 MB on a 2.4 MB one), which made resident memory
-   * grow by 15-18 MB per training step of the paper network.
+   * k^2-1-t). Not libnd4j's {@code reverse}: in M2.1 it leaks about five times its input per call, so
+   * resident memory grew with every training step.
    */
   private static SDVariable flipped(SameDiff sd, SDVariable w, int k, int cin, int cout) {
     int[] reversedTaps = new int[k * k];

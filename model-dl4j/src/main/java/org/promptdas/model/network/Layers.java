@@ -52,9 +52,8 @@ final class Layers {
 
   /**
    * Output size from which a linear layer's bias gradient, or a layer norm's affine gradients, are
-   * rewritten: libnd4j's {@code add_bp} takes 4-14 ms on the paper encoder's [2304, 1152] and
-   * [2304, 1536] outputs and 1.4 ms on [2304, 384], about what the rewrite's own ops cost, but
-   * 8.2 ms on [4608, 384] (batch 2; 81 calls, 0.67 s per step).
+   * rewritten: below it libnd4j's {@code add_bp} costs about what the rewrite's own ops do, above
+   * it the rewrite wins (docs/performance.md).
    */
   static final long BIAS_REWRITE_MIN = 1L << 20;
 
@@ -91,9 +90,8 @@ final class Layers {
 
   /**
    * x times s, s broadcast to x's shape, as a same-shape product: s is spread to full size by an
-   * addition (whose gradient is a plain reduction). libnd4j's {@code multiply_bp} tiles a broadcast
-   * operand the slow way: 1.1-2.0 s for one product at 256 channels and 384^2, against 17 ms for a
-   * same-shape product. Graphs that are never differentiated multiply by s directly: the same
+   * addition (whose gradient is a plain reduction), because libnd4j's {@code multiply_bp} tiles a
+   * broadcast operand slowly. Graphs that are never differentiated multiply by s directly: the same
    * values, one op instead of three.
    */
   private SDVariable scaled(SDVariable x, SDVariable s) {
@@ -106,8 +104,7 @@ final class Layers {
   }
 
   /**
-   * x * x as a product: the gradient of {@code square} is libnd4j's {@code _powderivative}, 0.2 s
-   * on a 151 MB array against 17 ms for a same-shape product's.
+   * x * x as a product: the gradient of {@code square} is libnd4j's slow {@code _powderivative}.
    */
   private SDVariable squared(SDVariable x) {
     return x.mul(x);
@@ -164,10 +161,9 @@ final class Layers {
 
   /**
    * Score-matrix size (queries x keys) from which self-attention runs as matrix products per
-   * crop and head. libnd4j's batched matmul reaches about 110 GFLOP/s here whatever the build;
-   * matrix products run oneDNN's kernel ({@link NativeHelpers}): 270-340 GFLOP/s forward and
-   * 220-240 GFLOP/s backward for the paper encoder's 2304 x 64 heads. Short sequences stay batched,
-   * where the extra ops would cost more than the products.
+   * crop and head: matrix products run oneDNN's kernel ({@link NativeHelpers}), about twice as fast
+   * as libnd4j's batched matmul. Short sequences stay batched, where the extra ops would cost more
+   * than the products.
    */
   static final long MATRIX_HEADS_MIN_SCORES = 1024L * 1024;
 
@@ -183,15 +179,12 @@ final class Layers {
   /**
    * {@link #selfAttention} head by head in matrix products, on the transposed projection
    * qkvT [3 * dim, b * n] ({@link #linearTransposed}): each crop's and head's q, k and v are
-   * transposed blocks [hd, n] of it, whole rows at batch 1 (one copy each, against a strided
-   * column block of the untransposed projection: 0.7 ms per [2304, 64] copy; their gradients are
-   * joined by one concat, {@link SliceGradients}). The products take the blocks as they are:
-   * scores = (q^T)^T k^T, out = weights (v^T)^T. In isolation (paper encoder, 2304 tokens, 64
-   * channels per head) oneDNN ran the scores' product and its gradient 5-40% faster in this
-   * layout, the gradient of weights x v 30-45% faster, and weights x v about the same.
-   * oneDNN's softmax takes rank 3 and up (2 ms per 2304^2 scores; libnd4j's 12-19 ms), so the
-   * scores are reshaped around it: copies in differentiable graphs, views ({@link SharedViews})
-   * in others.
+   * transposed blocks [hd, n] of it, whole rows at batch 1 (a cheaper copy than a strided column
+   * block of the untransposed projection; their gradients are joined by one concat, {@link
+   * SliceGradients}). The products take the blocks as they are: scores = (q^T)^T k^T,
+   * out = weights (v^T)^T, a layout in which oneDNN runs them and their gradients at least as fast.
+   * oneDNN's softmax (faster than libnd4j's) takes rank 3 and up, so the scores are reshaped around
+   * it: copies in differentiable graphs, views ({@link SharedViews}) in others.
    */
   SDVariable packedHeads(SDVariable qkvT, int b, int n, int dim, int heads) {
     int hd = dim / heads;
@@ -221,9 +214,8 @@ final class Layers {
 
   /**
    * 1x1 convolution of channels-last x [b, n, n, cin] to [b, cout, n, n] (weight YXIO
-   * [1, 1, cin, cout]) as one matrix product over the channels: the detection head's last layer
-   * (256 -> 1 channel at 384^2) took 354 ms as a convolution with oneDNN and 15 ms as a product
-   * (paper network, batch 1).
+   * [1, 1, cin, cout]) as one matrix product over the channels, much faster than oneDNN's
+   * convolution for the detection head's 256 -> 1 channel layer.
    */
   SDVariable conv1x1(SDVariable x, String name, int b, int cin, int cout, int n) {
     SDVariable w = sd.reshape(vars.get(name + ".weight"), cin, cout);
@@ -234,8 +226,8 @@ final class Layers {
 
   /**
    * k x k convolution (k odd) of channels-last x [b, h, w, cin] ({@code shape}), padding keeps the
-   * size; PyTorch weights held as YXIO. oneDNN convolves channels-last data 2.4x faster than NCHW
-   * here (256 -> 256 channels at 384^2: 430 ms, 404 GFLOP/s, against 1,032 ms). Training graphs
+   * size; PyTorch weights held as YXIO. oneDNN convolves channels-last data faster than NCHW.
+   * Training graphs
    * differentiate it with {@link ConvBackward}, which needs the recorded input shape.
    */
   SDVariable conv(SDVariable x, String name, int kernel, long[] shape) {
@@ -332,8 +324,7 @@ final class Layers {
    * 0.25 x[i-1] + 0.75 x[i], output 2i+1 is 0.75 x[i] + 0.25 x[i+1] (shifted copies, then
    * interleaved), 6 flops per output value instead of a dense resampling matrix, and no transposes.
    * Graphs that are not differentiated use libnd4j's {@code resize_bilinear} (half-pixel centres:
-   * the same values) instead, which has no gradient in SameDiff M2.1: 67 ms on
-   * [1, 192, 192, 256], against about 250 ms for the shifted copies.
+   * the same values, faster) instead, which has no gradient in SameDiff M2.1.
    */
   SDVariable upsample2x(SDVariable x, long[] shape, int hAxis, int wAxis) {
     if (!differentiable && hAxis == 1 && wAxis == 2) {

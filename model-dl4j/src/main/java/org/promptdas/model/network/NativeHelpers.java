@@ -12,7 +12,7 @@ import org.promptdas.core.PromptDasException;
 
 /**
  * Which libnd4j helper kernels (oneDNN) the network's graphs may use. The project ships the oneDNN
- * build of libnd4j: its convolutions are about 20x faster here than the plain build's im2col, and
+ * build of libnd4j: its convolutions are far faster than the plain build's im2col, and
  * the detection head's full-resolution 3x3 convolution is the largest single op of the network.
  * oneDNN's matmul once returned wrong attention outputs (the attention products were batched
  * then), so by default matmul may use oneDNN only when both operands are matrices

@@ -19,8 +19,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * with a <em>selector</em> [b, n, n, b] that is 1 where the two crop indices agree and 0
  * elsewhere. libnd4j's {@code tensormmul} moves the second operand's contracted axes to the front
  * first, a copy unless they lead already; contracting only the pixel axes (1, 2) with an n x n
- * ones matrix copied x whenever b > 1. Medians on [b, 384, 384, 256]: 36, 397
- * and 865 ms at b = 1, 2, 4 that way, 20, 49 and 100 ms with the selector. The selector has
+ * ones matrix copied x whenever b > 1; the selector avoids the copy. The selector has
  * b^2 n^2 elements, so above {@link #MAX_SELECTOR_CROPS} crops the ones matrix is kept.
  *
  * <p>libnd4j M2.1's {@code tensormmul_bp} rejects such axes ("the dimensions at given axes for
@@ -30,7 +29,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * backward graph's arrays the same way ({@link BroadcastGradients}). Not thread-safe.
  */
 final class PixelSums {
-  /** The most crops summed with a selector ([b, n, n, b]: 8 crops of 384^2 take 38 MB). */
+  /** The most crops summed with a selector (its size grows with the square of the crop count). */
   static final int MAX_SELECTOR_CROPS = 8;
   private static final String SHAPE_SUFFIX = "/pixel_sums_shape";
 

@@ -317,7 +317,7 @@ public final class PromptDasGraph {
     sd.updateVariableNameAndReference(full, SEG_LOGITS_FULL);
 
     int k = c.detChannels();
-    // channels last from here: oneDNN's convolution is 2.4x faster on it (Layers.conv)
+    // channels last from here: oneDNN convolves it faster (Layers.conv)
     SDVariable det = l.conv(sd.permute(u, 0, 2, 3, 1), "mask_decoder.decode_head1.0", 3,
         new long[] {b, m, m, d / 8});
     det = l.relu(l.groupNorm(det, "mask_decoder.decode_head1.1", b, k, m, c.detGroups(), 1e-5));

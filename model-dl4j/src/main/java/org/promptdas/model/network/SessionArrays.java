@@ -18,21 +18,16 @@ import org.promptdas.core.PromptDasException;
  * Runs graphs in a fresh SameDiff session each time, all drawing from one array cache per owner
  * (a model, a trainer). SameDiff M2.1 keeps a session per graph and thread, each with an array
  * cache of its own (up to a quarter of JavaCPP's {@code maxbytes}), and a kept session holds its
- * arrays between runs. With a graph per batch size and prompt-slot count, resident memory grew by
- * about 1.5 GB per graph (small network, batch 32) and a prompted sweep exceeded 16 GB. Measured
- * with five graphs run in turn: a shared cache alone changed nothing; fresh sessions alone kept
- * memory flat but doubled the time per batch (every array allocated anew); fresh sessions over a
- * shared cache kept memory flat (1.9 GB) at the old speed, and the first run of a new graph shape
- * took 1.8 s instead of 5-7 s.
+ * arrays between runs, so resident memory grew with every (batch size, prompt-slot count) graph.
+ * Fresh sessions alone keep memory flat but allocate every array anew; fresh sessions over one
+ * shared cache keep it flat at full speed (docs/performance.md).
  *
  * <p>The cache is a {@link BufferCache}, which reuses a buffer for any shape of the same length
- * (the paper network's training step: 9.5-9.7 s and 7.5 GB instead of 9.7-10.6 s and 13.8 GB with
- * SameDiff's exact-shape cache). It may hold three quarters of JavaCPP's {@code maxbytes}
+ * (faster and smaller than SameDiff's exact-shape cache). It may hold three quarters of JavaCPP's {@code maxbytes}
  * (SameDiff's default is a quarter; set another fraction with
  * {@code -Dpromptdas.session-cache=0.5}). Buffers it cannot keep are freed and the next run
- * page-faults them in afresh: the paper network's training step at batch 2 took 25.4 s with half
- * of 12 GB and 18.2 s with three quarters, at the same peak resident memory (13.5-13.6 GB), since
- * the buffers evicted were allocated again within the same step. Only what a run allocates is
+ * page-faults them in afresh, usually within the same step, so a smaller share costs time and
+ * saves no peak memory. Only what a run allocates is
  * cached, so small networks use far less.
  *
  * <p>Not thread-safe: the graphs sharing one instance must run one at a time (callers synchronise).
@@ -76,8 +71,7 @@ public final class SessionArrays {
    * {@code sd.calculateGradientsAndOutputs(...)}, computed by running {@code sd}'s backward graph
    * (which must exist, see {@code Gradients.prepare}) in a fresh session over this cache <em>with
    * array release on</em>: M2.1's own method switches it off for the backward graph, so every
-   * forward and backward intermediate stays allocated until the step ends (11.4 GB for the paper
-   * network's decoder and heads at batch 1) and none is reused. Here each array goes back to the
+   * forward and backward intermediate stays allocated until the step ends and none is reused. Here each array goes back to the
    * cache once its last consumer has run, as in inference.
    */
   public OutAndGrad gradientsAndOutputs(SameDiff sd, Map<String, INDArray> inputs,

@@ -22,8 +22,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
  * whole array's size with the slice's gradient written in, summed by a chain of {@code add}s.
  *
  * <p>Why: {@link Layers#packedHeads} cuts each encoder block's transposed qkv projection
- * [1152, 2304] into 18 blocks (q, k and v of six heads); its backward pass made 18 full-size arrays (10.6 MB each)
- * and 17 full-size additions per block and training step.
+ * [1152, 2304] into 18 blocks (q, k and v of six heads); its backward pass made 18 full-size arrays and 17
+ * full-size additions per block and training step.
  *
  * <p>The tiled array's shape is recorded when the graph is built ({@link #tiled}): SameDiff knows
  * no intermediate shapes before a run. The rewrite applies to a recorded array only when its

@@ -14,9 +14,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * place: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr (m^ / (sqrt(v^) + eps) + wd p)
  * with bias-corrected m^ and v^. The moments are kept per parameter name. Each parameter takes
  * three passes: libnd4j's fused Adam op (moments in place, the step into one scratch buffer),
- * the decay, and the step. Temporary arrays (six per parameter) took 0.6-2.4 s per step of the
- * paper network and slowed the next gradient pass as well; eleven in-place passes per parameter
- * took 0.3-1.4 s. The decay applies to the parameters a predicate names (DINO and SAM exempt norms,
+ * the decay, and the step, without temporary arrays (which cost the paper network's step
+ * seconds and slowed the next gradient pass). The decay applies to the parameters a predicate names (DINO and SAM exempt norms,
  * biases, position embeddings and tokens). Not thread-safe.
  */
 public final class AdamW {

@@ -21,9 +21,8 @@ import org.promptdas.model.network.Weights;
  * The network a training step differentiates: one graph, or, with <em>encoder recomputation</em>,
  * one graph per encoder block plus one for the rest ({@link PromptDasGraph#buildEncoderBlock},
  * {@link PromptDasGraph#buildHead}). Recomputation trades one extra encoder forward pass for
- * memory: the step keeps only the tokens between blocks (3.5 MB per block and crop at 384 px)
- * instead of every block's activations (the 2304 x 2304 attention maps: about 1.1 GB per block
- * and crop), and rebuilds one block's activations at a time during the backward pass. Gradients
+ * memory: the step keeps only the tokens between blocks instead of every block's activations
+ * (the paper encoder's 2304 x 2304 attention maps), and rebuilds one block's activations at a time during the backward pass. Gradients
  * are those of the single graph up to float rounding ({@code StudentGraphTest}). The first, forward
  * pass runs each block's forward-only twin ({@link PromptDasGraph#buildEncoderBlockInference},
  * views instead of copies), which holds the same weight arrays.
@@ -54,12 +53,8 @@ public final class StudentGraph {
 
   /**
    * Encoder token count from which recomputation pays: with few tokens the extra encoder pass
-   * costs more than the memory it saves (small network, 256 tokens, batch 8: 0.72-0.77 s per step
-   * without, 0.86-0.88 s with), with many the smaller working set fits SameDiff's array cache and
-   * far fewer buffers are allocated afresh (paper network, 2304 tokens, batch 1: 11.8 s per step
-   * without, 9.5-9.7 s with, peak memory 12.0 against 7.5 GB). Since the session cache holds three
-   * quarters of the limit, the two take the same time (9.2 s without, 9.4 s with, one run each) and
-   * recomputation saves the memory only.
+   * costs more than the memory it saves; with many it takes about the same time and saves most of
+   * the step's peak memory (docs/performance.md).
    */
   public static final int RECOMPUTE_MIN_TOKENS = 1024;
 

@@ -264,8 +264,7 @@ public final class Trainer {
     StepResult result = new StepResult(step, lr, loss, og.getOutputs().get(TrainingLoss.SEG_LOSS).getDouble(0),
         og.getOutputs().get(TrainingLoss.DET_LOSS).getDouble(0), pcl, (System.nanoTime() - t0) / 1e9);
     // ND4J frees the step's off-heap buffers only once their Java objects are collected; without
-    // this the next step allocates fresh memory (small network, batch 8: 5.3 s/step and 10.6 GB
-    // resident, against 1.85 s and 4.1 GB with it)
+    // this the next step allocates fresh memory and runs slower
     System.gc();
     return result;
   }
