@@ -48,7 +48,7 @@ public final class ConfigurationDoc implements Callable<Integer> {
         .append("Keys outside the stages: `spark.master`, `spark.app-name`, `spark.conf { ... }` (extra\n")
         .append("Spark settings) and `overwrite` (see `conf/application.conf`).\n");
     Set<String> done = new LinkedHashSet<>();
-    section(b, "every stage", List.of(StageCommand.MAX_SLICE_MEGAPIXELS), defaults, done);
+    section(b, "every stage", List.of(StageCommand.OVERWRITE, StageCommand.MAX_SLICE_MEGAPIXELS), defaults, done);
     for (StageCommand s : stages()) {
       section(b, s.stage(), s.params(), defaults, done);
     }

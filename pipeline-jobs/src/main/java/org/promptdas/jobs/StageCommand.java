@@ -1,7 +1,6 @@
 package org.promptdas.jobs;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +60,10 @@ public abstract class StageCommand implements Callable<Integer> {
       "the most megapixels a slice's header may claim (checked before decoding); 0: a 32nd of the "
       + "reading JVM's heap in bytes", 0, 1e9);
 
+  /** Whether a stage may replace its existing output (the --overwrite option). */
+  public static final Param<Boolean> OVERWRITE = Param.bool("prompt-das.overwrite",
+      "replace an existing output; the earlier one stays until the new one is complete");
+
   /** The stage's name, as on the command line. */
   protected abstract String stage();
 
@@ -96,7 +99,7 @@ public abstract class StageCommand implements Callable<Integer> {
     }
 
     public boolean overwrite() {
-      return config.getBoolean("prompt-das.overwrite");
+      return settings.get(OVERWRITE);
     }
   }
 
@@ -104,6 +107,7 @@ public abstract class StageCommand implements Callable<Integer> {
   public Settings settings(Config config) {
     List<Param<?>> all = new ArrayList<>(params());
     all.add(MAX_SLICE_MEGAPIXELS);
+    all.add(OVERWRITE);
     return Settings.of(config, all);
   }
 
@@ -147,19 +151,6 @@ public abstract class StageCommand implements Callable<Integer> {
     validate(ctx);
     execute(ctx);
     log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));
-  }
-
-  /**
-   * {@code config} with keys replaced: {@code with(c, "tile.crop", 64, "tile.out", dir)}; keys are
-   * given without the {@code prompt-das.} prefix (how {@code demo} and {@code sweep} set up the
-   * stages they chain).
-   */
-  public static Config with(Config config, Object... keyValues) {
-    Config c = config;
-    for (int i = 0; i < keyValues.length; i += 2) {
-      c = c.withValue("prompt-das." + keyValues[i], ConfigValueFactory.fromAnyRef(keyValues[i + 1]));
-    }
-    return c;
   }
 
   /** Adds {@code key = value} (as a HOCON string) when the option was given. */

@@ -2,10 +2,12 @@ package org.promptdas.core.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueFactory;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.promptdas.core.PromptDasException;
 
 /**
  * One named, documented, validated configuration parameter, in the manner of Spark ML's
@@ -115,6 +117,19 @@ public final class Param<T> {
       return null;
     }
     return value;
+  }
+
+  /**
+   * {@code config} with this parameter set to {@code value}, which must be valid.
+   *
+   * @throws PromptDasException.BadConfig naming the key, the value and the rule, when it is not
+   */
+  public Config set(Config config, T value) {
+    if (value == null || !valid.test(value)) {
+      throw new PromptDasException.BadConfig(path + " = " + render(value) + " is invalid: must be " + rule
+          + " (" + doc + ")");
+    }
+    return config.withValue(path, ConfigValueFactory.fromAnyRef(value));
   }
 
   private static String render(Object v) {

@@ -1,6 +1,5 @@
 package org.promptdas.jobs.stages;
 
-import com.typesafe.config.Config;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.fs.Path;
+import org.promptdas.core.config.Overrides;
 import org.promptdas.core.config.Param;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
@@ -45,6 +45,15 @@ public final class DemoStage extends StageCommand {
   public static final Param<Double> TEST_PROMPTS = Param.number("prompt-das.demo.testing-prompts",
       "fraction of test instances given a testing prompt (the second column of results)", 0, 1);
 
+  public static final Param<Integer> CROP = Param.integer("prompt-das.demo.crop",
+      "training crop size in px (the tiny network's window)", 8, 8192);
+  public static final Param<Integer> CROP_STRIDE = Param.integer("prompt-das.demo.crop-stride",
+      "stride of the training crops in px", 1, 8192);
+  public static final Param<Integer> INFER_STRIDE = Param.integer("prompt-das.demo.infer-stride",
+      "sliding-window stride of the sweep's inference in px", 1, 8192);
+  public static final Param<Integer> INFER_BATCH = Param.integer("prompt-das.demo.infer-batch",
+      "windows per forward pass in the sweep's inference", 1, 1024);
+
   @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default demo-out).")
   String out;
 
@@ -56,7 +65,7 @@ public final class DemoStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(OUT, SLICES, TEST_SLICES, SIZE, SEED, SOURCE_STEPS, ADAPT_STEPS, LOCAL_STEPS,
-        POINT_FRACTION, TEST_PROMPTS);
+        POINT_FRACTION, TEST_PROMPTS, CROP, CROP_STRIDE, INFER_STRIDE, INFER_BATCH);
   }
 
   @Override
@@ -81,33 +90,38 @@ public final class DemoStage extends StageCommand {
     long t0 = System.nanoTime();
     try (AtomicOutput output = AtomicOutput.begin(files, files.qualify(ctx.get(OUT)), ctx.overwrite())) {
       String dir = output.temp().toString();
-      Config c = with(ctx.config(), "overwrite", false, "synth.width", ctx.get(SIZE), "synth.height",
-          ctx.get(SIZE), "train.network", "tiny", "train.partitions", 2, "train.local-steps",
-          ctx.get(LOCAL_STEPS), "train.seed", ctx.get(SEED), "tile.crop", 64, "tile.stride", 32,
-          "infer.stride", 32, "infer.batch", 32);
-      new SynthStage().runWith(with(c, "synth.out", dir + "/data", "synth.slices", ctx.get(SLICES),
-          "synth.seed", ctx.get(SEED)), ctx.spark());
-      new SynthStage().runWith(with(c, "synth.out", dir + "/data-test", "synth.slices", ctx.get(TEST_SLICES),
-          "synth.seed", ctx.get(SEED) + 1, "synth.domains", List.of("target")), ctx.spark());
-      new TileStage().runWith(with(c, "tile.images", dir + "/data/source/img", "tile.labels",
-          dir + "/data/source/lab", "tile.volume", "source", "tile.out", dir + "/crops/source"), ctx.spark());
-      new PointsStage().runWith(with(c, "points.labels", dir + "/data/target/lab", "points.fraction",
-          ctx.get(POINT_FRACTION), "points.volume", "target", "points.out", dir + "/points"), ctx.spark());
-      new TileStage().runWith(with(c, "tile.images", dir + "/data/target/img", "tile.points",
-          dir + "/points", "tile.volume", "target", "tile.out", dir + "/crops/target"), ctx.spark());
-      Config train = with(c, "train.source", dir + "/crops/source", "train.target", dir + "/crops/target");
-      new TrainStage().runWith(with(train, "train.mode", "source-only", "train.steps", ctx.get(SOURCE_STEPS),
-          "train.out", dir + "/runs/source-only"), ctx.spark());
+      Overrides c = Overrides.of(ctx.config()).set(OVERWRITE, false)
+          .set(SynthStage.WIDTH, ctx.get(SIZE)).set(SynthStage.HEIGHT, ctx.get(SIZE))
+          .set(TrainStage.NETWORK, "tiny").set(TrainStage.PARTITIONS, 2)
+          .set(TrainStage.LOCAL_STEPS, ctx.get(LOCAL_STEPS)).set(TrainStage.SEED, ctx.get(SEED))
+          .set(TileStage.CROP, ctx.get(CROP)).set(TileStage.STRIDE, ctx.get(CROP_STRIDE))
+          .set(InferStage.STRIDE, ctx.get(INFER_STRIDE)).set(InferStage.BATCH, ctx.get(INFER_BATCH));
+      new SynthStage().runWith(c.set(SynthStage.OUT, dir + "/data").set(SynthStage.SLICES, ctx.get(SLICES))
+          .set(SynthStage.SEED, ctx.get(SEED)).config(), ctx.spark());
+      new SynthStage().runWith(c.set(SynthStage.OUT, dir + "/data-test").set(SynthStage.SLICES, ctx.get(TEST_SLICES))
+          .set(SynthStage.SEED, ctx.get(SEED) + 1).set(SynthStage.DOMAINS, List.of("target")).config(), ctx.spark());
+      new TileStage().runWith(c.set(TileStage.IMAGES, dir + "/data/source/img")
+          .set(TileStage.LABELS, dir + "/data/source/lab").set(TileStage.VOLUME, "source")
+          .set(TileStage.OUT, dir + "/crops/source").config(), ctx.spark());
+      new PointsStage().runWith(c.set(PointsStage.LABELS, dir + "/data/target/lab")
+          .set(PointsStage.FRACTION, ctx.get(POINT_FRACTION)).set(PointsStage.VOLUME, "target")
+          .set(PointsStage.OUT, dir + "/points").config(), ctx.spark());
+      new TileStage().runWith(c.set(TileStage.IMAGES, dir + "/data/target/img").set(TileStage.POINTS, dir + "/points")
+          .set(TileStage.VOLUME, "target").set(TileStage.OUT, dir + "/crops/target").config(), ctx.spark());
+      Overrides train = c.set(TrainStage.SOURCE, dir + "/crops/source").set(TrainStage.TARGET, dir + "/crops/target");
+      new TrainStage().runWith(train.set(TrainStage.MODE, "source-only").set(TrainStage.STEPS, ctx.get(SOURCE_STEPS))
+          .set(TrainStage.OUT, dir + "/runs/source-only").config(), ctx.spark());
       for (String mode : List.of("uda", "wda")) {
-        new TrainStage().runWith(with(train, "train.mode", mode, "train.steps", ctx.get(ADAPT_STEPS),
-            "train.init", dir + "/runs/source-only/model.pdas", "train.out", dir + "/runs/" + mode), ctx.spark());
+        new TrainStage().runWith(train.set(TrainStage.MODE, mode).set(TrainStage.STEPS, ctx.get(ADAPT_STEPS))
+            .set(TrainStage.INIT, dir + "/runs/source-only/model.pdas").set(TrainStage.OUT, dir + "/runs/" + mode)
+            .config(), ctx.spark());
       }
       List<String> models = List.of("source-only", "uda", "wda").stream()
           .map(m -> m + "=" + dir + "/runs/" + m + "/model.pdas").toList();
-      new SweepStage().runWith(with(c, "sweep.models", models, "sweep.datasets",
-          List.of("target-test=" + dir + "/data-test/target/img|" + dir + "/data-test/target/lab"),
-          "sweep.prompt-fractions", List.of(0.0, ctx.get(TEST_PROMPTS)), "sweep.out", dir + "/sweep",
-          "sweep.title", "Prompt-DAS demo: generated source -> target domains"), ctx.spark());
+      new SweepStage().runWith(c.set(SweepStage.MODELS, models)
+          .set(SweepStage.DATASETS, List.of("target-test=" + dir + "/data-test/target/img|" + dir + "/data-test/target/lab"))
+          .set(SweepStage.FRACTIONS, List.of(0.0, ctx.get(TEST_PROMPTS))).set(SweepStage.OUT, dir + "/sweep")
+          .set(SweepStage.TITLE, "Prompt-DAS demo: generated source -> target domains").config(), ctx.spark());
       String summary = String.format(Locale.ROOT, "%nPrompt-DAS demo: generated data, %d training slices per "
           + "domain and %d target test slices of %dx%d px, seed %d; tiny network, %d source-only steps, "
           + "then %d UDA / WDA steps from the source-only model (WDA: points on %.0f%% of the target "

@@ -1,7 +1,6 @@
 package org.promptdas.jobs.stages;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -15,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.fs.Path;
 import org.promptdas.core.PromptDasException.BadConfig;
+import org.promptdas.core.config.Overrides;
 import org.promptdas.core.config.Param;
 import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.HadoopFiles;
@@ -76,7 +76,8 @@ public final class SweepStage extends StageCommand {
 
   @Override
   protected List<Param<?>> params() {
-    return List.of(MODELS, DATASETS, FRACTIONS, PROMPT_MODES, OUT, SEED, OVERLAY_SLICES, TITLE);
+    return List.of(MODELS, DATASETS, FRACTIONS, PROMPT_MODES, OUT, SEED, OVERLAY_SLICES, TITLE,
+        InferStage.STRIDE, InferStage.ROTATIONS);
   }
 
   @Override
@@ -169,7 +170,7 @@ public final class SweepStage extends StageCommand {
     output.open();
     try {
       Path outDir = output.dir();
-      Config base = with(ctx.config(), "overwrite", false);
+      Overrides base = Overrides.of(ctx.config()).set(OVERWRITE, false);
       List<CellResult> cells = new ArrayList<>();
       Map<String, List<String>> overlaySlices = new LinkedHashMap<>();
       List<String> modes = ctx.get(PROMPT_MODES);
@@ -183,20 +184,22 @@ public final class SweepStage extends StageCommand {
           if (f > 0) {
             points = outDir + "/points/" + d.name() + "/" + percent(f);
             if (!files.exists(new Path(points))) {
-              new PointsStage().runWith(with(base, "points.labels", d.labels(), "points.out", points,
-                  "points.fraction", f, "points.seed", ctx.get(SEED), "points.volume", d.name()), ctx.spark());
+              new PointsStage().runWith(base.set(PointsStage.LABELS, d.labels()).set(PointsStage.OUT, points)
+                  .set(PointsStage.FRACTION, f).set(PointsStage.SEED, ctx.get(SEED))
+                  .set(PointsStage.VOLUME, d.name()).config(), ctx.spark());
             }
           }
           for (String mode : modes) {
             for (Entry m : models) {
               String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f) + (mode.equals("auto") ? "-auto" : "");
               if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
-                new InferStage().runWith(with(base, "infer.images", d.path(), "infer.model", m.path(),
-                    "infer.out", outDir + "/" + cell + "/infer", "infer.points", points, "infer.volume", d.name(),
-                    "infer.prompts", mode), ctx.spark());
-                new EvaluateStage().runWith(with(base, "evaluate.pred", outDir + "/" + cell + "/infer/mask",
-                    "evaluate.gt", d.labels(), "evaluate.images", d.path(), "evaluate.overlays", true,
-                    "evaluate.out", outDir + "/" + cell + "/eval"), ctx.spark());
+                new InferStage().runWith(base.set(InferStage.IMAGES, d.path()).set(InferStage.MODEL, m.path())
+                    .set(InferStage.OUT, outDir + "/" + cell + "/infer").set(InferStage.POINTS, points)
+                    .set(InferStage.VOLUME, d.name()).set(InferStage.PROMPTS, mode).config(), ctx.spark());
+                new EvaluateStage().runWith(base.set(EvaluateStage.PRED, outDir + "/" + cell + "/infer/mask")
+                    .set(EvaluateStage.GT, d.labels()).set(EvaluateStage.IMAGES, d.path())
+                    .set(EvaluateStage.OVERLAYS, true).set(EvaluateStage.OUT, outDir + "/" + cell + "/eval")
+                    .config(), ctx.spark());
               }
               CellResult r = CellResult.read(files, outDir, cell + "/eval", d.name(), m.name(), f, mode);
               cells.add(r);
@@ -237,8 +240,8 @@ public final class SweepStage extends StageCommand {
     List<String> notes = List.of(String.format(Locale.ROOT, "%d models x %d datasets x testing prompts on %s "
         + "of the instances (seed %d). Window stride %d px, %s.", models.size(), datasets.size(),
         ctx.get(FRACTIONS).stream().map(f -> String.format(Locale.ROOT, "%.0f%%", 100 * f)).toList(),
-        ctx.get(SEED), ctx.config().getInt("prompt-das.infer.stride"),
-        ctx.config().getBoolean("prompt-das.infer.rotations") ? "4 rotations averaged" : "no rotations"));
+        ctx.get(SEED), ctx.get(InferStage.STRIDE),
+        ctx.get(InferStage.ROTATIONS) ? "4 rotations averaged" : "no rotations"));
     files.writeAtomically(new Path(outDir, "report.html"),
         HtmlReport.render(title, notes, cells, histories, overlays).getBytes(StandardCharsets.UTF_8));
   }
