@@ -1,6 +1,5 @@
 package org.promptdas.model;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +11,8 @@ import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.PromptPoints;
 import org.promptdas.model.network.SessionArrays;
-import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 
 /**
@@ -82,29 +81,10 @@ public final class PromptDasModel {
     if (extras != null && extras.stream().anyMatch(x -> x.size() != extras.get(0).size())) {
       throw new IllegalArgumentException("every crop needs the same number of extra points");
     }
-    int[] valid = prompts.stream().mapToInt(List::size).toArray();
     SameDiff sd = graph(b, slots, e);
     Map<String, INDArray> in = new LinkedHashMap<>();
     in.put(PromptDasGraph.IMAGE, image.castTo(type));
-    if (slots + e > 0) {
-      INDArray pts = Nd4j.zeros(type, b, slots + e, 2);
-      for (int i = 0; i < b; i++) {
-        List<Point> all = new ArrayList<>(prompts.get(i));
-        for (int k = all.size(); k < slots; k++) {
-          all.add(new Point(0, 0)); // padding, masked out
-        }
-        if (extras != null) {
-          all.addAll(extras.get(i));
-        }
-        for (int k = 0; k < all.size(); k++) {
-          pts.putScalar(new long[] {i, k, 0}, all.get(k).x());
-          pts.putScalar(new long[] {i, k, 1}, all.get(k).y());
-        }
-      }
-      in.put(PromptDasGraph.POINTS, pts);
-    }
-    in.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, e, type));
-    in.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, e, type));
+    PromptPoints.put(in, prompts, slots, extras, e, type);
     Map<String, INDArray> out = arrays.output(sd, in, PromptDasGraph.SEG_LOGITS,
         PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET, PromptDasGraph.CONTRAST);
     return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(),

@@ -61,6 +61,11 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     }
   }
 
+  /** AdamW's moment decays and epsilon (PyTorch's defaults, the authors' optimiser). */
+  public static final double ADAM_BETA1 = 0.9;
+  public static final double ADAM_BETA2 = 0.999;
+  public static final double ADAM_EPSILON = 1e-8;
+
   /** The share of prompt-free crops of every preset. */
   public static final double PROMPT_FREE_SHARE = 0.5;
 

@@ -9,31 +9,24 @@ import java.util.SplittableRandom;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.promptdas.core.PromptDasException;
-import org.promptdas.core.image.IntImage;
-import org.promptdas.core.labels.CentrePoints;
-import org.promptdas.core.labels.Components;
-import org.promptdas.core.labels.ConnectedComponents;
-import org.promptdas.core.labels.Connectivity;
-import org.promptdas.core.labels.DensityMap;
-import org.promptdas.core.labels.Instances;
-import org.promptdas.core.labels.Peaks;
-import org.promptdas.core.labels.Point;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.loss.TrainingLoss;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.ParamSpec;
 import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.network.PromptPoints;
 import org.promptdas.model.network.SessionArrays;
-import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
+import org.promptdas.model.train.TrainingTargets.Row;
 
 /**
  * Single-process Prompt-DAS training, one mean-teacher step at a time. Each step takes
  * {@code batch} source crops and, unless source-only, {@code batch} target crops, augments them,
- * builds every target from labels or from the teacher, runs forward and backward through the
- * student, applies AdamW with the polynomial schedule and moves the teacher (EMA of the student).
+ * builds every target from labels or from the teacher ({@link TrainingTargets}), packs the step's
+ * placeholders ({@link StepInputs}), runs forward and backward through the student, applies AdamW
+ * with the polynomial schedule and moves the teacher (EMA of the student).
  * <ul>
  *   <li>Source crops: BCE on the labels, MSE on their centre-point density map, and n_s random
  *       ground-truth centres as prompts: none for a share of the crops
@@ -41,8 +34,8 @@ import org.promptdas.model.network.Weights;
  *   <li>Target crops (UDA/WDA): the teacher, prompted with the sparse points, gives segmentation
  *       pseudo-labels (confident pixels only) and detected points (peaks of its density map); the
  *       density target is built from the sparse and detected points; the sparse points plus the
- *       detected ones are the training prompts (none for the prompt-free share); PCL takes 3 points per confident instance as
- *       queries and N^n background points. In UDA the teacher's confident detections stand in for
+ *       detected ones are the training prompts (none for the prompt-free share); PCL takes 3
+ *       points per confident instance as queries and N^n background points. In UDA the teacher's confident detections stand in for
  *       the sparse points. Oracle: target crops are treated as labelled source crops.</li>
  * </ul>
  * Every random choice of step t derives from (seed, random stream, t), so two runs with the same
@@ -59,6 +52,7 @@ public final class Trainer {
   private final StudentGraph student;
   private final SameDiff teacher;
   private final Map<String, INDArray> params = new LinkedHashMap<>();
+  private final TrainingTargets targets;
   private final AdamW optimiser;
   private final SessionArrays arrays = new SessionArrays();
   private long step;
@@ -88,7 +82,9 @@ public final class Trainer {
     params.putAll(student.trainables());
     this.teacher = cfg.hasTeacher()
         ? PromptDasGraph.buildInference(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
-    this.optimiser = new AdamW(0.9, 0.999, 1e-8, cfg.weightDecay(), Weights::decays);
+    this.targets = new TrainingTargets(cfg, net.imageSize(), queries, backgrounds);
+    this.optimiser = new AdamW(TrainConfig.ADAM_BETA1, TrainConfig.ADAM_BETA2, TrainConfig.ADAM_EPSILON,
+        cfg.weightDecay(), Weights::decays);
   }
 
   public NetworkConfig network() {
@@ -213,7 +209,7 @@ public final class Trainer {
     SplittableRandom rnd = random(cfg.seed(), stream, step);
     List<Row> batch = new ArrayList<>();
     for (Sample s : source) {
-      batch.add(labelled(aug(s, rnd), rnd));
+      batch.add(targets.labelled(aug(s, rnd), step, rnd));
     }
     if (cfg.usesTarget()) {
       List<Sample> aug = new ArrayList<>();
@@ -222,17 +218,17 @@ public final class Trainer {
       }
       if (cfg.mode() == Mode.ORACLE) {
         for (Sample s : aug) {
-          batch.add(labelled(s, rnd));
+          batch.add(targets.labelled(s, step, rnd));
         }
       } else {
         List<Row> pseudo = pseudoLabelled(aug, rnd);
         if (cfg.balancedPseudoLabels()) {
-          balance(pseudo, (long) source.size() * net.imageSize() * net.imageSize());
+          TrainingTargets.balance(pseudo, (long) source.size() * net.imageSize() * net.imageSize());
         }
         batch.addAll(pseudo);
       }
     }
-    Map<String, INDArray> ph = placeholders(batch);
+    Map<String, INDArray> ph = StepInputs.of(batch, net.imageSize(), slots, queries, backgrounds);
     List<String> outs = List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
     var og = student.gradientsAndOutputs(arrays, ph, queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
@@ -243,8 +239,23 @@ public final class Trainer {
           + " (lower the learning rate; the last checkpoint is intact)");
     }
     double lr = cfg.learningRate(step);
-    Map<String, INDArray> grads = og.getGradients();
-    Map<String, INDArray> reached = new LinkedHashMap<>(); // e.g. no contrastive head without PCL
+    applyGradients(og.getGradients(), lr);
+    step++;
+    double pcl = queries > 0 ? og.getOutputs().get(TrainingLoss.PCL_LOSS).getDouble(0) : 0;
+    StepResult result = new StepResult(step, lr, loss, og.getOutputs().get(TrainingLoss.SEG_LOSS).getDouble(0),
+        og.getOutputs().get(TrainingLoss.DET_LOSS).getDouble(0), pcl, (System.nanoTime() - t0) / 1e9);
+    // ND4J frees the step's off-heap buffers only once their Java objects are collected; without
+    // this the next step allocates fresh memory and runs slower
+    System.gc();
+    return result;
+  }
+
+  /**
+   * AdamW on every trainable tensor the loss reached (e.g. no contrastive head without PCL; frozen
+   * tensors never), then the teacher's EMA step unless it is held.
+   */
+  private void applyGradients(Map<String, INDArray> grads, double lr) {
+    Map<String, INDArray> reached = new LinkedHashMap<>();
     params.forEach((k, v) -> {
       if (grads.get(k) != null && !ParamSpec.frozen(k)) {
         reached.put(k, v);
@@ -259,14 +270,6 @@ public final class Trainer {
         }
       }
     }
-    step++;
-    double pcl = queries > 0 ? og.getOutputs().get(TrainingLoss.PCL_LOSS).getDouble(0) : 0;
-    StepResult result = new StepResult(step, lr, loss, og.getOutputs().get(TrainingLoss.SEG_LOSS).getDouble(0),
-        og.getOutputs().get(TrainingLoss.DET_LOSS).getDouble(0), pcl, (System.nanoTime() - t0) / 1e9);
-    // ND4J frees the step's off-heap buffers only once their Java objects are collected; without
-    // this the next step allocates fresh memory and runs slower
-    System.gc();
-    return result;
   }
 
   private Sample aug(Sample s, SplittableRandom rnd) {
@@ -274,251 +277,20 @@ public final class Trainer {
         s.label() == null ? null : s.label().copy(), s.points());
   }
 
-  /** Everything one row of the batch contributes. */
-  private record Row(IntImage image, float[] segTarget, float[] segWeight, float[] density,
-      boolean detSupervised, List<Point> prompts, int sparsePrompts, List<Point> queries,
-      List<Point> backgrounds) {}
-
-  private Row labelled(Sample s, SplittableRandom rnd) {
-    IntImage label = s.label();
-    if (label == null) {
-      throw new IllegalArgumentException("a labelled crop is needed here (source or oracle)");
-    }
-    Components inst = Instances.of(label);
-    List<Point> centres = CentrePoints.of(inst);
-    int n = s.image().width();
-    float[] seg = new float[n * n];
-    for (int i = 0; i < seg.length; i++) {
-      seg[i] = label.data()[i] != 0 ? 1 : 0;
-    }
-    float[] ones = new float[n * n];
-    java.util.Arrays.fill(ones, 1);
-    List<Point> shuffled = new ArrayList<>(centres);
-    java.util.Collections.shuffle(shuffled, new java.util.Random(rnd.nextLong()));
-    int max = Math.min(centres.size(), slots);
-    int ns = cfg.prompted(step, rnd) && max > 0 ? 1 + rnd.nextInt(max) : 0;
-    return new Row(s.image(), seg, ones, DensityMap.render(centres, n, n, cfg.sigma()), true,
-        new ArrayList<>(shuffled.subList(0, ns)), 0, List.of(), List.of());
-  }
-
+  /** The pseudo-labelled rows of the target crops, from one forward pass of the teacher. */
   private List<Row> pseudoLabelled(List<Sample> crops, SplittableRandom rnd) {
     int n = net.imageSize();
-    List<IntImage> images = crops.stream().map(Sample::image).toList();
-    List<List<Point>> teacherPrompts = new ArrayList<>();
-    for (Sample s : crops) {
-      teacherPrompts.add(cfg.mode() == Mode.WDA ? limit(s.points(), slots) : List.of());
-    }
     Map<String, INDArray> tp = new HashMap<>();
-    tp.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(images, n));
-    tp.put(PromptDasGraph.POINTS, points(teacherPrompts, slots, List.of(), 0));
-    int[] valid = teacherPrompts.stream().mapToInt(List::size).toArray();
-    tp.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, 0, DataType.FLOAT));
-    tp.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, 0, DataType.FLOAT));
+    tp.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(crops.stream().map(Sample::image).toList(), n));
+    PromptPoints.put(tp, crops.stream().map(targets::teacherPrompts).toList(), slots, null, 0, DataType.FLOAT);
     Map<String, INDArray> out = arrays.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
-    INDArray prob = org.nd4j.linalg.ops.transforms.Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
+    INDArray prob = Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
     List<Row> rowsOut = new ArrayList<>();
     for (int i = 0; i < crops.size(); i++) {
       float[] p = prob.slice(i).dup('c').data().asFloat();
       float[] density = out.get(PromptDasGraph.DET).slice(i).dup('c').data().asFloat();
-      List<Point> detected = new ArrayList<>();
-      for (Peaks.Peak pk : Peaks.find(density, n, n, (float) cfg.peakThreshold(), 5, slots)) {
-        detected.add(pk.point());
-      }
-      List<Point> sparse = cfg.mode() == Mode.WDA ? crops.get(i).points()
-          : detected.stream().filter(q -> p[q.y() * n + q.x()] > cfg.foregroundConfidence()).toList();
-      sparse = limit(sparse, slots);
-      float[] segT = new float[n * n];
-      float[] segW = new float[n * n];
-      for (int k = 0; k < segT.length; k++) {
-        segT[k] = p[k] > 0.5f ? 1 : 0;
-        boolean confident = p[k] > cfg.foregroundConfidence() || p[k] < cfg.backgroundConfidence();
-        segW[k] = cfg.segmentationPseudoLabels() && confident ? 1 : 0;
-      }
-      List<Point> targetPoints = new ArrayList<>(sparse);
-      for (Point d : detected) {
-        if (!near(d, targetPoints)) {
-          targetPoints.add(d);
-        }
-      }
-      boolean prompted = cfg.prompted(step, rnd) && cfg.trainingPrompts();
-      List<Point> prompts = prompted ? limit(targetPoints, slots) : List.of();
-      List<Point> q = new ArrayList<>();
-      List<Point> bg = new ArrayList<>();
-      boolean pcl = queries > 0 && prompted && !sparse.isEmpty();
-      if (pcl) {
-        contrastivePoints(p, n, rnd, q, bg);
-      }
-      IntImage view = cfg.strongTargetView() ? Augment.strongPhotometric(crops.get(i).image(), rnd)
-          : crops.get(i).image();
-      rowsOut.add(new Row(view, segT, segW,
-          DensityMap.render(targetPoints, n, n, cfg.sigma()), cfg.detectionPseudoLabels(), prompts,
-          pcl ? sparse.size() : 0, q, bg));
+      rowsOut.add(targets.pseudoLabelled(crops.get(i), p, density, step, rnd));
     }
     return rowsOut;
-  }
-
-  /**
-   * Reweighs the confident pixels of pseudo-labelled rows so that the target's foreground and its
-   * background each weigh half as much as the {@code sourcePixels} labelled pixels (each of weight
-   * 1): the segmentation loss, a weighted mean, becomes half the source's mean plus a quarter of
-   * each target class's mean ({@link TrainConfig#balancedPseudoLabels}).
-   */
-  private static void balance(List<Row> rows, long sourcePixels) {
-    balance(rows.stream().map(Row::segTarget).toList(), rows.stream().map(Row::segWeight).toList(), sourcePixels);
-  }
-
-  /** {@link #balance(List, long)} on the rows' targets and weights (the weights are changed). */
-  static void balance(List<float[]> targets, List<float[]> weights, long sourcePixels) {
-    double fg = 0;
-    double bg = 0;
-    for (int i = 0; i < targets.size(); i++) {
-      float[] t = targets.get(i);
-      float[] w = weights.get(i);
-      for (int k = 0; k < w.length; k++) {
-        if (w[k] > 0) {
-          fg += t[k];
-          bg += 1 - t[k];
-        }
-      }
-    }
-    float wf = fg > 0 ? (float) (sourcePixels / (2 * fg)) : 0;
-    float wb = bg > 0 ? (float) (sourcePixels / (2 * bg)) : 0;
-    for (int i = 0; i < targets.size(); i++) {
-      float[] t = targets.get(i);
-      float[] w = weights.get(i);
-      for (int k = 0; k < w.length; k++) {
-        if (w[k] > 0) {
-          w[k] = t[k] > 0 ? wf : wb;
-        }
-      }
-    }
-  }
-
-  /** Up to 3 points in each confident instance (queries) and N^n confident background points. */
-  private void contrastivePoints(float[] p, int n, SplittableRandom rnd, List<Point> q, List<Point> bg) {
-    IntImage fg = new IntImage(n, n);
-    List<Integer> background = new ArrayList<>();
-    for (int k = 0; k < p.length; k++) {
-      if (p[k] > cfg.foregroundConfidence()) {
-        fg.data()[k] = 1;
-      } else if (p[k] < cfg.backgroundConfidence()) {
-        background.add(k);
-      }
-    }
-    Components cc = ConnectedComponents.label(fg, Connectivity.EIGHT);
-    List<List<Integer>> members = new ArrayList<>();
-    for (int c = 0; c < cc.count(); c++) {
-      members.add(new ArrayList<>());
-    }
-    for (int k = 0; k < p.length; k++) {
-      int l = cc.labels().data()[k];
-      if (l > 0) {
-        members.get(l - 1).add(k);
-      }
-    }
-    for (List<Integer> m : members) {
-      for (int j = 0; j < cfg.queriesPerInstance() && q.size() < queries; j++) {
-        int k = m.get(rnd.nextInt(m.size()));
-        q.add(new Point(k % n, k / n));
-      }
-    }
-    for (int j = 0; j < backgrounds && !background.isEmpty(); j++) {
-      int k = background.get(rnd.nextInt(background.size()));
-      bg.add(new Point(k % n, k / n));
-    }
-  }
-
-  private static boolean near(Point a, List<Point> others) {
-    for (Point o : others) {
-      if (Math.abs(o.x() - a.x()) <= 2 && Math.abs(o.y() - a.y()) <= 2) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static List<Point> limit(List<Point> pts, int max) {
-    return pts.size() <= max ? pts : new ArrayList<>(pts.subList(0, max));
-  }
-
-  private Map<String, INDArray> placeholders(List<Row> batch) {
-    int n = net.imageSize();
-    int b = batch.size();
-    Map<String, INDArray> ph = new HashMap<>();
-    ph.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(batch.stream().map(Row::image).toList(), n));
-    List<List<Point>> prompts = batch.stream().map(Row::prompts).toList();
-    List<List<Point>> extras = new ArrayList<>();
-    INDArray promptW = Nd4j.zeros(DataType.FLOAT, b, slots);
-    INDArray queryW = Nd4j.zeros(DataType.FLOAT, b, Math.max(1, queries));
-    INDArray bgW = Nd4j.zeros(DataType.FLOAT, b, Math.max(1, backgrounds));
-    for (int i = 0; i < b; i++) {
-      Row r = batch.get(i);
-      List<Point> e = new ArrayList<>(r.queries());
-      for (int k = 0; k < queries; k++) {
-        if (k < r.queries().size()) {
-          queryW.putScalar(i, k, 1);
-        } else {
-          e.add(new Point(0, 0));
-        }
-      }
-      e = new ArrayList<>(e.subList(0, queries));
-      for (int k = 0; k < backgrounds; k++) {
-        if (k < r.backgrounds().size()) {
-          e.add(r.backgrounds().get(k));
-          bgW.putScalar(i, k, 1);
-        } else {
-          e.add(new Point(0, 0));
-        }
-      }
-      extras.add(e);
-      for (int k = 0; k < r.sparsePrompts(); k++) {
-        promptW.putScalar(i, k, 1);
-      }
-    }
-    ph.put(PromptDasGraph.POINTS, points(prompts, slots, extras, queries + backgrounds));
-    int[] valid = prompts.stream().mapToInt(List::size).toArray();
-    ph.put(PromptDasGraph.SELF_MASK, TokenMasks.self(valid, slots, queries + backgrounds, DataType.FLOAT));
-    ph.put(PromptDasGraph.KEY_MASK, TokenMasks.keys(valid, slots, queries + backgrounds, DataType.FLOAT));
-    ph.put(TrainingLoss.SEG_TARGET, stack(batch.stream().map(Row::segTarget).toList(), b, n));
-    ph.put(TrainingLoss.SEG_WEIGHT, stack(batch.stream().map(Row::segWeight).toList(), b, n));
-    ph.put(TrainingLoss.DET_TARGET, stack(batch.stream().map(Row::density).toList(), b, n).reshape(b, 1, n, n));
-    INDArray detW = Nd4j.zeros(DataType.FLOAT, b);
-    for (int i = 0; i < b; i++) {
-      detW.putScalar(i, batch.get(i).detSupervised() ? 1 : 0);
-    }
-    ph.put(TrainingLoss.DET_WEIGHT, detW);
-    if (queries > 0) {
-      ph.put(TrainingLoss.PROMPT_WEIGHT, promptW);
-      ph.put(TrainingLoss.QUERY_WEIGHT, queryW);
-      ph.put(TrainingLoss.BACKGROUND_WEIGHT, bgW);
-    }
-    return ph;
-  }
-
-  private static INDArray points(List<List<Point>> prompts, int slots, List<List<Point>> extras, int e) {
-    int b = prompts.size();
-    INDArray pts = Nd4j.zeros(DataType.FLOAT, b, slots + e, 2);
-    for (int i = 0; i < b; i++) {
-      List<Point> all = new ArrayList<>(prompts.get(i));
-      while (all.size() < slots) {
-        all.add(new Point(0, 0));
-      }
-      if (e > 0) {
-        all.addAll(extras.get(i));
-      }
-      for (int k = 0; k < slots + e; k++) {
-        pts.putScalar(new long[] {i, k, 0}, all.get(k).x());
-        pts.putScalar(new long[] {i, k, 1}, all.get(k).y());
-      }
-    }
-    return pts;
-  }
-
-  private static INDArray stack(List<float[]> maps, int b, int n) {
-    INDArray out = Nd4j.create(DataType.FLOAT, b, n, n);
-    for (int i = 0; i < b; i++) {
-      out.slice(i).assign(Nd4j.create(maps.get(i), new long[] {n, n}, 'c'));
-    }
-    return out;
   }
 }

@@ -13,7 +13,7 @@ class BalancedPseudoLabelsTest {
     float[] w1 = {1, 1, 1, 0};
     float[] t2 = {0, 0, 1, 1};
     float[] w2 = {1, 0, 1, 1};
-    Trainer.balance(List.of(t1, t2), List.of(w1, w2), 8);
+    TrainingTargets.balance(List.of(t1, t2), List.of(w1, w2), 8);
     // 3 confident foreground pixels, 3 confident background ones: 8 / (2 * 3) each
     float f = 8f / 6;
     assertEquals(List.of(f, f, f, 0f), List.of(w1[0], w1[1], w1[2], w1[3]));
@@ -24,7 +24,7 @@ class BalancedPseudoLabelsTest {
   void aClassWithoutConfidentPixelsAddsNothing() {
     float[] t = {0, 0, 0, 0};
     float[] w = {1, 1, 0, 1};
-    Trainer.balance(List.of(t), List.of(w), 6);
+    TrainingTargets.balance(List.of(t), List.of(w), 6);
     assertEquals(List.of(1f, 1f, 0f, 1f), List.of(w[0], w[1], w[2], w[3]));
   }
 }
