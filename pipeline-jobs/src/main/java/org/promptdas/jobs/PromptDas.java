@@ -38,7 +38,7 @@ public final class PromptDas {
 
   /** Runs a command line and returns the exit code (used by tests). */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new PromptDas());
+    CommandLine cl = commandLine();
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       PromptDasException user = userError(e);
       if (user != null) {
@@ -53,6 +53,17 @@ public final class PromptDas {
       return 1;
     });
     return cl.execute(args);
+  }
+
+  /** The command line model: every command, each stage with the options its parameters declare. */
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new PromptDas());
+    cl.getSubcommands().values().forEach(sub -> {
+      if (sub.getCommand() instanceof StageCommand stage) {
+        stage.declareOptions(sub.getCommandSpec());
+      }
+    });
+    return cl;
   }
 
   /**

@@ -1,9 +1,12 @@
 package org.promptdas.jobs;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.promptdas.core.config.ConfigLoader;
@@ -17,6 +20,9 @@ import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.SessionArrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.ISetter;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -70,7 +76,50 @@ public abstract class StageCommand implements Callable<Integer> {
   /** Every parameter the stage reads (validated before anything runs). */
   protected abstract List<Param<?>> params();
 
-  /** Adds KEY=VALUE overrides for the stage's own command-line options. */
+  /**
+   * The parameters this stage offers as options, {@code --NAME} for a key ending in {@code NAME}:
+   * their help text and defaults come from the parameter and {@code application.conf}, their
+   * values are validated with the rest of the configuration.
+   */
+  protected List<Param<?>> options() {
+    return List.of();
+  }
+
+  /** The values given to {@link #options} on the command line, by key. */
+  private final Map<String, String> optionValues = new LinkedHashMap<>();
+
+  /** Adds {@link #options} to this stage's command-line model (before parsing). */
+  void declareOptions(CommandSpec spec) {
+    Config defaults = ConfigLoader.defaults();
+    for (Param<?> p : options()) {
+      String name = p.path().substring(p.path().lastIndexOf('.') + 1);
+      boolean flag = defaults.hasPath(p.path()) && defaults.getValue(p.path()).valueType() == ConfigValueType.BOOLEAN;
+      String def = !defaults.hasPath(p.path()) || p.rule().startsWith("set") ? "required"
+          : "default " + defaults.getValue(p.path()).render();
+      OptionSpec.Builder b = OptionSpec.builder("--" + name).paramLabel(name.toUpperCase(java.util.Locale.ROOT))
+          .type(String.class).description(p.doc() + " (" + def + ")")
+          .setter(new ISetter() {
+            @Override
+            public <T> T set(T value) {
+              if (value != null) {
+                optionValues.put(p.path(), (String) value);
+              }
+              return null;
+            }
+          });
+      if (flag) {
+        b.arity("0..1").fallbackValue("true");
+      }
+      spec.addOption(b.build());
+    }
+  }
+
+  /** The value given to the option of {@code p}, or null. */
+  protected String option(Param<?> p) {
+    return optionValues.get(p.path());
+  }
+
+  /** Adds KEY=VALUE overrides the stage's options imply beyond their own keys (none by default). */
   protected void addOptionOverrides(List<String> overrides) {}
 
   /**
@@ -119,6 +168,9 @@ public abstract class StageCommand implements Callable<Integer> {
     if (overwrite) {
       overrides.add("overwrite=true");
     }
+    Config defaults = ConfigLoader.defaults();
+    optionValues.forEach((key, value) -> overrides.add(key + "=" + (defaults.hasPath(key)
+        && defaults.getValue(key).valueType() != ConfigValueType.STRING ? value : quoted(value))));
     addOptionOverrides(overrides);
     return ConfigLoader.load(configFiles, overrides);
   }
@@ -153,15 +205,8 @@ public abstract class StageCommand implements Callable<Integer> {
     log.info("{} finished in {}", stage(), String.format("%.1fs", (System.nanoTime() - t0) / 1e9));
   }
 
-  /** Adds {@code key = value} (as a HOCON string) when the option was given. */
-  protected static void addIf(List<String> overrides, String key, String value) {
-    if (value != null) {
-      overrides.add(key + "=" + quoted(value));
-    }
-  }
-
   /** Quotes a command-line value as a HOCON string. */
-  protected static String quoted(String v) {
+  private static String quoted(String v) {
     return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

@@ -122,4 +122,21 @@ class ConfigurationTest {
     BadConfig e = assertThrows(BadConfig.class, () -> new TrainStage().settings(bad));
     assertTrue(e.getMessage().contains("prompt-das.train.recompute-encoder"), e.getMessage());
   }
+
+  @Test
+  void stageOptionsComeFromTheParametersWithTheirDefaultsAndValidation(@TempDir Path tmp) {
+    String help = PromptDas.commandLine().getSubcommands().get("infer").getUsageMessage().replaceAll("\\s+", " ");
+    assertTrue(help.contains("--stride=STRIDE window stride in px (default 128)"), help);
+    assertTrue(help.contains("--model=MODEL model file (required)"), help);
+    assertTrue(PromptDas.commandLine().getSubcommands().get("train").getUsageMessage()
+        .contains("--resume[=RESUME]"));
+    TestData.Run bad = TestData.run("infer", "--images", tmp.toString(), "--model", "m.pdas", "--out",
+        tmp.resolve("o").toString(), "--stride", "0");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("prompt-das.infer.stride = 0 is invalid"), bad.err());
+    TestData.Run wrongType = TestData.run("evaluate", "--pred", tmp.toString(), "--gt", tmp.toString(),
+        "--out", tmp.resolve("o").toString(), "--skip-missing=perhaps");
+    assertEquals(2, wrongType.code(), wrongType.err());
+    assertTrue(wrongType.err().contains("prompt-das.evaluate.skip-missing"), wrongType.err());
+  }
 }

@@ -14,7 +14,6 @@ import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.report.CellResult;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code demo}: the whole method on generated data in local mode, as the README's first command:
@@ -54,9 +53,6 @@ public final class DemoStage extends StageCommand {
   public static final Param<Integer> INFER_BATCH = Param.integer("prompt-das.demo.infer-batch",
       "windows per forward pass in the sweep's inference", 1, 1024);
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default demo-out).")
-  String out;
-
   @Override
   protected String stage() {
     return "demo";
@@ -69,8 +65,8 @@ public final class DemoStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    addIf(o, "demo.out", out);
+  protected List<Param<?>> options() {
+    return List.of(OUT);
   }
 
   @Override

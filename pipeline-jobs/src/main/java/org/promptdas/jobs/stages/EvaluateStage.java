@@ -34,7 +34,6 @@ import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code evaluate}: predicted masks against ground truth, one Spark task per slice pair, under the
@@ -73,27 +72,6 @@ public final class EvaluateStage extends StageCommand {
       .add("sq", DataTypes.DoubleType, true)
       .add("jaccard", DataTypes.DoubleType, true);
 
-  @Option(names = "--pred", paramLabel = "DIR", description = "Predicted masks (non-zero = mitochondria).")
-  String pred;
-
-  @Option(names = "--gt", paramLabel = "DIR", description = "Ground-truth masks or instance ids.")
-  String gt;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
-  String out;
-
-  @Option(names = "--images", paramLabel = "DIR", description = "EM slices to draw under the overlays.")
-  String images;
-
-  @Option(names = "--protocol", description = "binary (paper) or instance.")
-  String protocol;
-
-  @Option(names = "--min-size", description = "Remove predicted components of at most this many px (15).")
-  Integer minSize;
-
-  @Option(names = "--skip-missing", description = "Score complete pairs only, instead of failing.")
-  boolean skipMissing;
-
   /** One scored slice: gt slice, pred slice, optional image slice. */
   record Task(SliceRef gt, SliceRef pred, SliceRef image) implements Serializable {}
 
@@ -117,18 +95,8 @@ public final class EvaluateStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    addIf(o, "evaluate.pred", pred);
-    addIf(o, "evaluate.gt", gt);
-    addIf(o, "evaluate.out", out);
-    addIf(o, "evaluate.images", images);
-    addIf(o, "evaluate.protocol", protocol);
-    if (minSize != null) {
-      o.add("evaluate.min-size=" + minSize);
-    }
-    if (skipMissing) {
-      o.add("evaluate.skip-missing=true");
-    }
+  protected List<Param<?>> options() {
+    return List.of(PRED, GT, OUT, IMAGES, PROTOCOL, MIN_SIZE, SKIP_MISSING);
   }
 
   @Override

@@ -43,7 +43,6 @@ import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.infer.SlidingWindowPredictor;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code infer}: the paper's sliding-window inference, one slice per Spark task (no seams between
@@ -99,21 +98,6 @@ public final class InferStage extends StageCommand {
       .add("max_probability", DataTypes.DoubleType, false)
       .add("seconds", DataTypes.DoubleType, false);
 
-  @Option(names = "--images", paramLabel = "PATH", description = "Slices (folder, stack, FILE.h5#dataset).")
-  String images;
-
-  @Option(names = "--model", paramLabel = "FILE", description = "Model file.")
-  String model;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
-  String out;
-
-  @Option(names = "--points", paramLabel = "PATH", description = "Testing prompts (point table).")
-  String points;
-
-  @Option(names = "--stride", description = "Window stride in px (default 128).")
-  Integer stride;
-
   /** What validation found. */
   private List<SliceRef> slices;
   private byte[] modelBytes;
@@ -135,14 +119,8 @@ public final class InferStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    addIf(o, "infer.images", images);
-    addIf(o, "infer.model", model);
-    addIf(o, "infer.out", out);
-    addIf(o, "infer.points", points);
-    if (stride != null) {
-      o.add("infer.stride=" + stride);
-    }
+  protected List<Param<?>> options() {
+    return List.of(IMAGES, MODEL, OUT, POINTS, STRIDE);
   }
 
   @Override

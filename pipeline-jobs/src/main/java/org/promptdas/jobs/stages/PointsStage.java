@@ -26,7 +26,6 @@ import org.promptdas.jobs.inputs.Indexed;
 import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.SliceSet;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code points}: the sparse point annotation of weakly supervised adaptation, simulated
@@ -57,18 +56,6 @@ public final class PointsStage extends StageCommand {
       .add("y", DataTypes.IntegerType, false)
       .add("key", DataTypes.DoubleType, false);
 
-  @Option(names = "--labels", paramLabel = "PATH", description = "Labels (folder, stack, FILE.h5#dataset).")
-  String labels;
-
-  @Option(names = "--out", paramLabel = "PATH", description = "Output point table (Parquet).")
-  String out;
-
-  @Option(names = "--fraction", description = "Fraction of instances (default 0.15).")
-  Double fraction;
-
-  @Option(names = "--volume", description = "Volume name (default: from the labels' name).")
-  String volume;
-
   private List<SliceRef> slices;
   private String volumeName;
 
@@ -83,13 +70,8 @@ public final class PointsStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    addIf(o, "points.labels", labels);
-    addIf(o, "points.out", out);
-    addIf(o, "points.volume", volume);
-    if (fraction != null) {
-      o.add("points.fraction=" + fraction);
-    }
+  protected List<Param<?>> options() {
+    return List.of(LABELS, OUT, FRACTION, VOLUME);
   }
 
   @Override

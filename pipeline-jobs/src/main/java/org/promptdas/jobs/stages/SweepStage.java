@@ -27,7 +27,6 @@ import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.jobs.training.RoundRecord;
 import org.promptdas.model.ModelFile;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code sweep}: evaluates a grid of models x testing-prompt fractions x datasets, running
@@ -59,9 +58,6 @@ public final class SweepStage extends StageCommand {
 
   static final String MARKER = "_sweep.json";
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
-  String out;
-
   /** One named entry of the grid. */
   record Entry(String name, String path, String labels) {}
 
@@ -81,8 +77,8 @@ public final class SweepStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    addIf(o, "sweep.out", out);
+  protected List<Param<?>> options() {
+    return List.of(OUT);
   }
 
   static List<Entry> parse(Param<List<String>> p, List<String> values, boolean withLabels) {

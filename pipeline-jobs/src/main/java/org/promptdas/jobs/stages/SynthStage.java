@@ -12,7 +12,6 @@ import org.promptdas.jobs.StageCommand;
 import org.promptdas.jobs.fs.AtomicOutput;
 import org.promptdas.jobs.fs.HadoopFiles;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code synth}: generated EM slices of the two synthetic domains with exact labels, one Spark task
@@ -31,12 +30,6 @@ public final class SynthStage extends StageCommand {
   public static final Param<Integer> HEIGHT = Param.integer("prompt-das.synth.height", "slice height", 16, 65536);
   public static final Param<Long> SEED = Param.longValue("prompt-das.synth.seed", "generator seed");
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder (prompt-das.synth.out).")
-  String out;
-
-  @Option(names = "--slices", description = "Slices per domain.")
-  Integer slices;
-
   @Override
   protected String stage() {
     return "synth";
@@ -48,13 +41,8 @@ public final class SynthStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    if (out != null) {
-      o.add("synth.out=" + quoted(out));
-    }
-    if (slices != null) {
-      o.add("synth.slices=" + slices);
-    }
+  protected List<Param<?>> options() {
+    return List.of(OUT, SLICES);
   }
 
   @Override

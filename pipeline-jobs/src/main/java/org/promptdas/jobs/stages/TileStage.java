@@ -28,7 +28,6 @@ import org.promptdas.jobs.inputs.SliceRef;
 import org.promptdas.jobs.inputs.Indexed;
 import org.promptdas.jobs.inputs.SliceSet;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code tile}: slices (with optional labels and points) from any Hadoop-FS path into a Parquet
@@ -73,27 +72,6 @@ public final class TileStage extends StageCommand {
           .add("x", DataTypes.IntegerType, false)
           .add("y", DataTypes.IntegerType, false), false), true);
 
-  @Option(names = "--images", paramLabel = "PATH", description = "Slice images (folder, stack, FILE.h5#dataset).")
-  String images;
-
-  @Option(names = "--labels", paramLabel = "PATH", description = "Labels matching the images.")
-  String labels;
-
-  @Option(names = "--points", paramLabel = "PATH", description = "Point table (CSV or Parquet).")
-  String points;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output Parquet dataset.")
-  String out;
-
-  @Option(names = "--volume", description = "Volume name (default: from the input's name).")
-  String volume;
-
-  @Option(names = "--crop", description = "Crop size in px (default 384).")
-  Integer crop;
-
-  @Option(names = "--stride", description = "Stride in px (default: the crop size).")
-  Integer stride;
-
   /** What validation found, for the run. */
   private List<SliceSet.Pair> pairs;
   private String volumeName;
@@ -110,20 +88,15 @@ public final class TileStage extends StageCommand {
   }
 
   @Override
+  protected List<Param<?>> options() {
+    return List.of(IMAGES, LABELS, POINTS, OUT, VOLUME, CROP, STRIDE);
+  }
+
+  /** {@code --crop} alone also sets the stride: crops side by side. */
+  @Override
   protected void addOptionOverrides(List<String> o) {
-    addIf(o, "tile.images", images);
-    addIf(o, "tile.labels", labels);
-    addIf(o, "tile.points", points);
-    addIf(o, "tile.out", out);
-    addIf(o, "tile.volume", volume);
-    if (crop != null) {
-      o.add("tile.crop=" + crop);
-      if (stride == null) {
-        o.add("tile.stride=" + crop);
-      }
-    }
-    if (stride != null) {
-      o.add("tile.stride=" + stride);
+    if (option(CROP) != null && option(STRIDE) == null) {
+      o.add(STRIDE.path() + "=" + option(CROP));
     }
   }
 

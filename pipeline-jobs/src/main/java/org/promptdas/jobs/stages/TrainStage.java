@@ -39,7 +39,6 @@ import org.promptdas.model.train.StudentGraph;
 import org.promptdas.model.train.TrainConfig;
 import org.promptdas.model.train.TrainingState;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import scala.Tuple2;
 
 /**
@@ -118,21 +117,6 @@ public final class TrainStage extends StageCommand {
   public static final Param<Boolean> RESUME = Param.bool("prompt-das.train.resume",
       "continue from the newest checkpoint in the output folder");
 
-  @Option(names = "--source", paramLabel = "PATH", description = "Labelled source crops (tile output).")
-  String source;
-
-  @Option(names = "--target", paramLabel = "PATH", description = "Target crops (tile output).")
-  String target;
-
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
-  String out;
-
-  @Option(names = "--mode", description = "source-only, uda, wda or oracle.")
-  String mode;
-
-  @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder.")
-  boolean resume;
-
   /** What validation found. */
   private TrainingState start;
   /** The output folder, the folder this run writes (a hidden sibling when replacing), and whether it replaces. */
@@ -159,14 +143,8 @@ public final class TrainStage extends StageCommand {
   }
 
   @Override
-  protected void addOptionOverrides(List<String> o) {
-    addIf(o, "train.source", source);
-    addIf(o, "train.target", target);
-    addIf(o, "train.out", out);
-    addIf(o, "train.mode", mode);
-    if (resume) {
-      o.add("train.resume=true");
-    }
+  protected List<Param<?>> options() {
+    return List.of(SOURCE, TARGET, OUT, MODE, RESUME);
   }
 
   static Mode mode(String s) {
