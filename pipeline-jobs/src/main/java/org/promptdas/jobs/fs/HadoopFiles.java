@@ -186,21 +186,17 @@ public final class HadoopFiles implements Serializable {
    */
   public boolean createExclusive(Path p, String text) {
     FileSystem fs = fs(p);
-    if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem raw) {
-      try { // the JDK's create-new is one system call; Hadoop's local create checks, then creates
-        java.nio.file.Files.write(raw.pathToFile(p).toPath(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    OutputStream out;
+    try {
+      if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem raw) {
+        // the JDK's create-new is one system call; Hadoop's local create checks, then creates
+        out = java.nio.file.Files.newOutputStream(raw.pathToFile(p).toPath(),
             java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
-        return true;
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        return false;
-      } catch (IOException e) {
-        throw new PromptDasException(p + ": cannot be created (" + e.getMessage() + ")", e);
+      } else {
+        out = fs.create(p, false);
       }
-    }
-    try (OutputStream out = fs.create(p, false)) {
-      out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return true;
-    } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+    } catch (java.nio.file.FileAlreadyExistsException | org.apache.hadoop.fs.FileAlreadyExistsException e) {
       return false;
     } catch (IOException e) {
       if (exists(p)) {
@@ -208,7 +204,19 @@ public final class HadoopFiles implements Serializable {
       }
       throw new PromptDasException(p + ": cannot be created (" + e.getMessage() + ")", e);
     }
+    try (out) {
+      out.write(bytes);
+      return true;
+    } catch (IOException e) { // created but not written (a full disk): it is ours, remove it
+      try {
+        fs.delete(p, false);
+      } catch (IOException ignored) {
+        // the error to report is e
+      }
+      throw new PromptDasException(p + ": cannot be written (" + e.getMessage() + ")", e);
+    }
   }
+
 
   /** True when {@code p} is a folder holding a Zarr array or group ({@code .zarray}, {@code .zattrs}, {@code .zgroup}). */
   public boolean isZarr(Path p) {
