@@ -246,4 +246,22 @@ class FaultsTest {
       return s.map(p -> p.getFileName().toString()).sorted().toList();
     }
   }
+
+  @Test
+  void badPixelsFoundInsideATaskAreOneLineAndKilledRunsLeftoversAreCleanedUp(@TempDir Path tmp) throws Exception {
+    Path img = Files.createDirectories(tmp.resolve("img"));
+    Files.copy(data.resolve("vol/img/s00.png"), img.resolve("s00.png"));
+    byte[] whole = Files.readAllBytes(data.resolve("vol/img/s01.png"));
+    Files.write(img.resolve("s01.png"), Arrays.copyOf(whole, whole.length / 2)); // header intact
+    oneLine(infer(img, tmp.resolve("pred")), "s01.png");
+
+    Path stale = tmp.resolve(".scores.tmp-999999@" + java.net.InetAddress.getLocalHost().getHostName() + "-0badc0de");
+    Files.createDirectories(stale.resolve("sub"));
+    TestData.Run ok = infer(data.resolve("vol/img"), tmp.resolve("good"));
+    assertEquals(0, ok.code(), ok.err());
+    TestData.Run scored = TestData.run("evaluate", "--pred", tmp.resolve("good/mask").toString(), "--gt",
+        data.resolve("vol/lab").toString(), "--out", tmp.resolve("scores").toString());
+    assertEquals(0, scored.code(), scored.err());
+    assertFalse(Files.exists(stale), "the killed run's temporary folder is deleted");
+  }
 }
