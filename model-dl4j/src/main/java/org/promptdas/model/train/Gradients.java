@@ -1,7 +1,9 @@
 package org.promptdas.model.train;
 
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -13,7 +15,7 @@ import org.promptdas.model.network.SessionArrays;
 
 /**
  * Gradient-graph helpers: the trainable variables of a graph, and creating the backward graph
- * without SameDiff M2.1's one stdout line per differentiated op.
+ * without SameDiff M2.1's one standard-output line per differentiated op.
  */
 public final class Gradients {
   private Gradients() {}
@@ -33,7 +35,7 @@ public final class Gradients {
   }
 
   /**
-   * Builds {@code sd}'s backward graph once, with standard output silenced meanwhile, and gives its
+   * Builds {@code sd}'s backward graph once, without SameDiff's progress lines, and gives its
    * slow gradient ops the faster equivalents of {@link BackwardRewrites}, views included: run it
    * through {@link SessionArrays}.
    */
@@ -47,12 +49,47 @@ public final class Gradients {
    */
   public static synchronized void prepare(SameDiff sd, boolean views) {
     PrintStream out = System.out;
-    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+    LineFilter filter = new LineFilter(out);
+    System.setOut(new PrintStream(filter, true));
     try {
       sd.createGradFunction();
       BackwardRewrites.apply(sd.getFunction(SessionArrays.GRAD_FUNCTION), views);
     } finally {
       System.setOut(out);
+      filter.flushPartialLine();
+    }
+  }
+
+  /**
+   * Passes standard output through line by line, except SameDiff M2.1's "Added differentiated op"
+   * lines (printed with {@code System.out.println}, no logger to turn off): other threads' output
+   * while a backward graph is built is kept.
+   */
+  static final class LineFilter extends OutputStream {
+    static final String DROPPED = "Added differentiated op ";
+    private final PrintStream target;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+    LineFilter(PrintStream target) {
+      this.target = target;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      line.write(b);
+      if (b == '\n') {
+        flushPartialLine();
+      }
+    }
+
+    /** Writes what has been collected, unless it is a dropped line. */
+    synchronized void flushPartialLine() {
+      String text = line.toString(StandardCharsets.UTF_8);
+      line.reset();
+      if (!text.startsWith(DROPPED)) {
+        target.print(text);
+        target.flush();
+      }
     }
   }
 }
