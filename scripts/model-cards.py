@@ -46,8 +46,8 @@ for name, what in MODES.items():
         if r["model"] == name:
             label = f"{100 * float(r['prompt_fraction']):.0f}%" + (" + self-prompting" if r.get("prompts") == "auto" else "")
             table.append(f"| {label} | {100 * float(r['dice']):.1f} | {100 * float(r['aji']):.1f} | {100 * float(r['pq']):.1f} |")
-    settings = {k: t[k] for k in ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha",
-                                  "promptFreeShare", "balancedPseudoLabels", "strongTargetView", "seed")}
+    settings = {k: t.get(k) for k in ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha",
+                                  "promptFreeShare", "balancedPseudoLabels", "strongTargetView", "seed") if k in t}
     card = f"""# {name}.pdas (VNC -> Lucchi, `cpu` network)
 
 {what}
@@ -59,7 +59,8 @@ for name, what in MODES.items():
   per step. This file holds weights only, no data.
 - Initialisation: {init}.
 - Training: {len(history)} rounds of {asked['local_steps']} steps on {asked['partitions']} worker(s),
-  {minutes:.0f} minutes on the 2-core development machine. Settings: `{json.dumps(settings)}`.
+  {minutes:.0f} minutes of wall-clock time on the 2-core development machine (at times shared with
+  other jobs). Settings: `{json.dumps(settings)}`.
 - Command: `scripts/benchmark-vnc-lucchi.sh` (the `{name}` step; settings in `conf/vnc-to-lucchi.conf`).
 - SHA-256: {digest}
 - Scores on every 2nd Lucchi test slice (20), the paper's protocol (threshold 0.5, components of 15 px
