@@ -264,4 +264,18 @@ class FaultsTest {
     assertEquals(0, scored.code(), scored.err());
     assertFalse(Files.exists(stale), "the killed run's temporary folder is deleted");
   }
+
+  @Test
+  void aRunKilledBeforeItsMarkerLeavesAFolderTheNextRunTakes(@TempDir Path tmp) throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("pred"));
+    Path leftover = out.resolve("._provenance.json.tmp-999999@" + java.net.InetAddress.getLocalHost().getHostName()
+        + "-0badc0de");
+    Files.write(leftover, new byte[0]);
+    TestData.Run r = infer(data.resolve("vol/img"), out);
+    assertEquals(0, r.code(), r.err());
+    assertFalse(Files.exists(leftover));
+    Files.writeString(Files.createDirectories(tmp.resolve("other")).resolve("notes.txt"), "mine");
+    oneLine(infer(data.resolve("vol/img"), tmp.resolve("other")), "was not written by this command");
+    assertTrue(Files.exists(tmp.resolve("other/notes.txt")));
+  }
 }
