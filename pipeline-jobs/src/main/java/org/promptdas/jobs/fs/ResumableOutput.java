@@ -54,15 +54,13 @@ public final class ResumableOutput {
     }
     if (files.exists(target)) {
       Path m = new Path(target, marker);
-      // an empty folder, or one holding only what a run killed before its marker left, is fresh
-      if (!files.exists(m) && !files.listNames(target).stream().allMatch(TempNames::abandoned)) {
-        throw new BadConfig(target + ": exists and was not written by this command (no " + marker
-            + "); use another folder, or --overwrite");
-      }
       if (!files.exists(m)) {
-        return new ResumableOutput(files, target, target, marker, identity);
-      }
-      if (!new String(files.read(m), StandardCharsets.UTF_8).equals(identity)) {
+        // an empty folder, or one holding only what a run killed before its marker left, is fresh
+        if (!files.listNames(target).stream().allMatch(TempNames::abandoned)) {
+          throw new BadConfig(target + ": exists and was not written by this command (no " + marker
+              + "); use another folder, or --overwrite");
+        }
+      } else if (!new String(files.read(m), StandardCharsets.UTF_8).equals(identity)) {
         throw new BadConfig(target + ": " + refusal + " (" + marker + " differs); a rerun with the same "
             + "inputs and settings resumes; use another folder, or --overwrite");
       }
