@@ -6,6 +6,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
@@ -63,78 +65,65 @@ public interface Codec {
     };
   }
 
+  /**
+   * A codec whose {@code compressor} entry is {@code {"id": ID, "level": LEVEL}}, over a decoding
+   * and an encoding function.
+   */
+  record Leveled(String id, int level, BiFunction<byte[], Integer, byte[]> decoder,
+      UnaryOperator<byte[]> encoder) implements Codec {
+    @Override
+    public byte[] decode(byte[] stored, int size) {
+      return decoder.apply(stored, size);
+    }
+
+    @Override
+    public byte[] encode(byte[] raw) {
+      return encoder.apply(raw);
+    }
+
+    @Override
+    public String json() {
+      return "{\"id\": \"" + id + "\", \"level\": " + level + "}";
+    }
+  }
+
   /** Zstandard frames. */
   static Codec zstd(int level) {
-    return new Codec() {
-      @Override
-      public byte[] decode(byte[] stored, int size) {
-        return Zstd.decompress(stored, size);
-      }
-
-      @Override
-      public byte[] encode(byte[] raw) {
-        return Zstd.compress(raw, level);
-      }
-
-      @Override
-      public String json() {
-        return "{\"id\": \"zstd\", \"level\": " + level + "}";
-      }
-    };
+    return new Leveled("zstd", level, Zstd::decompress, raw -> Zstd.compress(raw, level));
   }
 
   /** zlib streams (RFC 1950). */
   static Codec zlib(int level) {
-    return new Codec() {
-      @Override
-      public byte[] decode(byte[] stored, int size) {
-        return inflate(stored, size);
-      }
-
-      @Override
-      public byte[] encode(byte[] raw) {
-        return deflate(raw, level);
-      }
-
-      @Override
-      public String json() {
-        return "{\"id\": \"zlib\", \"level\": " + level + "}";
-      }
-    };
+    return new Leveled("zlib", level, Codec::inflate, raw -> deflate(raw, level));
   }
 
   /** gzip members (RFC 1952). */
   static Codec gzip(int level) {
-    return new Codec() {
-      @Override
-      public byte[] decode(byte[] stored, int size) {
-        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(stored))) {
-          return in.readNBytes(size);
-        } catch (IOException e) {
-          throw new UncheckedIOException("a gzip chunk cannot be decoded", e);
-        }
-      }
+    return new Leveled("gzip", level, Codec::gunzip, raw -> gzip(raw, level));
+  }
 
-      @Override
-      public byte[] encode(byte[] raw) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (GZIPOutputStream gz = new GZIPOutputStream(out) {
-          {
-            def.setLevel(level);
-          }
-        }) {
-          gz.write(raw);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-      }
+  /** A gzip member's {@code size} bytes. */
+  static byte[] gunzip(byte[] stored, int size) {
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(stored))) {
+      return in.readNBytes(size);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a gzip chunk cannot be decoded", e);
+    }
+  }
 
-      @Override
-      public String json() {
-        return "{\"id\": \"gzip\", \"level\": " + level + "}";
+  /** A gzip member of {@code raw}. */
+  static byte[] gzip(byte[] raw, int level) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(out) {
+      {
+        def.setLevel(level);
       }
-    };
+    }) {
+      gz.write(raw);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   /** A zlib stream's {@code size} bytes. */
