@@ -95,7 +95,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
    */
   public static TrainConfig cpu(Mode mode, int steps, long seed) {
     return tiny(mode, steps, seed).with(true, true, true, true, 8, 1e-3).withWarmup(Math.min(CPU_WARMUP, steps / 10))
-        .withBalancedPseudoLabels(true).withStrongTargetView(true);
+        .withTargetRecipe(true, true);
   }
 
   /** Warm-up steps of the {@link #cpu} preset (at most a tenth of the run). */
@@ -140,22 +140,16 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
         promptFreeSteps, steps, balancedPseudoLabels, strongTargetView);
   }
 
-  /** These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}). */
-  public TrainConfig withBalancedPseudoLabels(boolean balanced) {
+  /**
+   * These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}) and the
+   * student's target view strong or plain ({@link #strongTargetView}).
+   */
+  public TrainConfig withTargetRecipe(boolean balanced, boolean strongView) {
     return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
         contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
         queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
         backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balanced, strongTargetView);
-  }
-
-  /** These settings with the student's target view strong or plain ({@link #strongTargetView}). */
-  public TrainConfig withStrongTargetView(boolean strong) {
-    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
-        contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
-        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balancedPseudoLabels, strong);
+        promptFreeSteps, warmupSteps, balanced, strongView);
   }
 
   /** True when target crops take part in a step. */

@@ -164,8 +164,8 @@ public final class TrainStage extends StageCommand {
     int warmup = ctx.get(WARMUP) >= 0 ? ctx.get(WARMUP) : preset.warmupSteps();
     return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr)
         .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS))
-        .withBalancedPseudoLabels(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()))
-        .withStrongTargetView(flag(ctx.get(STRONG_VIEW), preset.strongTargetView()));
+        .withTargetRecipe(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()),
+            flag(ctx.get(STRONG_VIEW), preset.strongTargetView()));
   }
 
   /** An auto/true/false setting: auto takes the preset's value. */
