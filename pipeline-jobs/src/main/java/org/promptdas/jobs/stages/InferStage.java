@@ -22,7 +22,6 @@ import org.promptdas.core.PromptDasException.BadConfig;
 import org.promptdas.core.config.Param;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.io.PngWriter;
-import org.promptdas.core.io.zarr.Blosc;
 import org.promptdas.core.io.zarr.Codec;
 import org.promptdas.core.io.zarr.OmeZarr;
 import org.promptdas.core.io.zarr.ZarrArray;
@@ -77,14 +76,14 @@ public final class InferStage extends StageCommand {
       + "slices of one size); both", List.of("png", "zarr", "both"));
   public static final Param<Integer> ZARR_CHUNK = Param.integer("prompt-das.infer.zarr-chunk",
       "side of the OME-Zarr outputs' chunks in px (each chunk one slice deep)", 16, 16384);
+  public static final Param<String> ZARR_COMPRESSOR = Param.oneOf("prompt-das.infer.zarr-compressor",
+      "compressor of the OME-Zarr outputs' chunks (blosc-lz4: zarr-python's default)", Codec.NAMES);
   public static final Param<String> VOLUME = Param.string("prompt-das.infer.volume", "volume name for the points");
 
   static final String PROVENANCE = "_provenance.json";
   /** The OME-Zarr outputs (infer.format zarr or both): probability (0-255) and mask (0/255). */
   static final String PROB_ZARR = "prob.zarr";
   static final String MASK_ZARR = "mask.zarr";
-  /** zarr-python's default compressor: Blosc, lz4, byte shuffle. */
-  static final Codec ZARR_CODEC = new Blosc("lz4", 5, 1, 1);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static final StructType STATS = new StructType()
@@ -115,7 +114,7 @@ public final class InferStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, POINTS, PROMPTS, THRESHOLD, MIN_SIZE,
-        DENSITY, VOLUME, FORMAT, ZARR_CHUNK);
+        DENSITY, VOLUME, FORMAT, ZARR_CHUNK, ZARR_COMPRESSOR);
   }
 
   @Override
@@ -156,7 +155,8 @@ public final class InferStage extends StageCommand {
     String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
         String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)),
         pointTable == null ? "" : pointTable.sha256(), volumeName, ctx.get(PROMPTS),
-        String.valueOf(ctx.get(DENSITY)), ctx.get(FORMAT), String.valueOf(ctx.get(ZARR_CHUNK)));
+        String.valueOf(ctx.get(DENSITY)), ctx.get(FORMAT), String.valueOf(ctx.get(ZARR_CHUNK)),
+        ctx.get(ZARR_COMPRESSOR));
     if (!ctx.get(FORMAT).equals("png") && slices.stream().anyMatch(s -> s.width() != slices.get(0).width()
         || s.height() != slices.get(0).height())) {
       throw new BadConfig(FORMAT.path() + " = " + ctx.get(FORMAT) + ": the OME-Zarr outputs are one volume, but "
@@ -193,7 +193,7 @@ public final class InferStage extends StageCommand {
       if (zarr) {
         for (String image : List.of(PROB_ZARR, MASK_ZARR)) {
           OmeZarr.createImage(new HadoopStore(files, new Path(outDir, image)), image, slices.size(),
-              slices.get(0).height(), slices.get(0).width(), ctx.get(ZARR_CHUNK), ZARR_CODEC);
+              slices.get(0).height(), slices.get(0).width(), ctx.get(ZARR_CHUNK), Codec.named(ctx.get(ZARR_COMPRESSOR), 1));
         }
       }
       Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),

@@ -17,12 +17,12 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * each stream prefixed by its compressed size and stored raw when that equals its raw size. Flags
  * say whether the blocks were byte-shuffled (0x01) or bit-shuffled (0x04), stored as one raw copy
  * (0x02), not split (0x10), and which inner codec compressed them (bits 5-7). Decoding supports
- * the inner codecs lz4 (and lz4hc), zstd and zlib; encoding writes lz4 with byte shuffle in one
- * unsplit block. Thread-safe.
+ * the inner codecs lz4 (and lz4hc), zstd and zlib; encoding writes one unsplit block with lz4,
+ * zstd or zlib after no, byte or bit shuffle. Thread-safe.
  *
- * @param cname the inner codec for encoding: {@code lz4}
- * @param clevel compression level for encoding
- * @param shuffle 0 none, 1 byte shuffle, 2 bit shuffle (encoding: 0 or 1)
+ * @param cname the inner codec for encoding: {@code lz4}, {@code zstd} or {@code zlib}
+ * @param clevel compression level for encoding (zstd, zlib; lz4 uses its fast mode)
+ * @param shuffle 0 none, 1 byte shuffle, 2 bit shuffle
  * @param typeSize bytes per element
  */
 public record Blosc(String cname, int clevel, int shuffle, int typeSize) implements Codec {
@@ -172,31 +172,82 @@ public record Blosc(String cname, int clevel, int shuffle, int typeSize) impleme
     }
     System.arraycopy(src, n * ts, dst, at + n * ts, bsize - n * ts);
   }
+  /** Bit shuffle, {@link #bitunshuffle}'s inverse (blocks of n elements, n not a multiple of 8, copied). */
+  static void bitshuffle(byte[] src, int bsize, int ts, byte[] dst) {
+    int n = bsize / ts;
+    if (n % 8 != 0) {
+      System.arraycopy(src, 0, dst, 0, bsize);
+      return;
+    }
+    int rowBytes = n / 8;
+    Arrays.fill(dst, 0, n * ts, (byte) 0);
+    for (int j = 0; j < ts; j++) {
+      for (int k = 0; k < 8; k++) {
+        int row = (j * 8 + k) * rowBytes;
+        for (int i = 0; i < n; i++) {
+          int bit = (src[i * ts + j] >> k) & 1;
+          dst[row + (i >> 3)] |= (byte) (bit << (i & 7));
+        }
+      }
+    }
+    System.arraycopy(src, n * ts, dst, n * ts, bsize - n * ts);
+  }
+
 
   @Override
   public byte[] encode(byte[] raw) {
     int n = raw.length;
-    boolean shuffled = shuffle == 1 && typeSize > 1;
+    int code = codecCode(cname);
+    int ts = Math.max(1, typeSize);
     byte[] block = raw;
-    if (shuffled) {
+    int shuffleFlag = 0;
+    if (shuffle == 1 && ts > 1) {
       block = new byte[n];
-      shuffle(raw, n, typeSize, block);
+      shuffle(raw, n, ts, block);
+      shuffleFlag = FLAG_SHUFFLE;
+    } else if (shuffle == 2 && n >= ts) {
+      block = new byte[n];
+      bitshuffle(raw, n, ts, block);
+      shuffleFlag = FLAG_BITSHUFFLE;
+    } else if (shuffle != 0 && shuffle != 1) {
+      throw new IllegalArgumentException("Blosc shuffle must be 0, 1 or 2, got " + shuffle);
     }
-    byte[] packed = new byte[LZ4_ENCODER.maxCompressedLength(n)];
-    int clen = n == 0 ? 0 : LZ4_ENCODER.compress(block, 0, n, packed, 0, packed.length);
-    boolean rawBlock = clen >= n;  // a stream as long as the block would read as a raw copy
-    int csize = rawBlock ? n : clen;
+    byte[] packed = compress(code, block);
+    boolean rawBlock = packed.length >= n;  // a stream as long as the block would read as a raw copy
+    int csize = rawBlock ? n : packed.length;
     ByteBuffer out = ByteBuffer.allocate(HEADER + 4 + 4 + csize).order(ByteOrder.LITTLE_ENDIAN);
-    out.put((byte) 2).put((byte) 1).put((byte) ((shuffled ? FLAG_SHUFFLE : 0) | FLAG_DONT_SPLIT | (LZ4 << 5)))
-        .put((byte) typeSize).putInt(n).putInt(Math.max(1, n)).putInt(HEADER + 8 + csize);
+    out.put((byte) 2).put((byte) 1).put((byte) (shuffleFlag | FLAG_DONT_SPLIT | (code << 5)))
+        .put((byte) ts).putInt(n).putInt(Math.max(1, n)).putInt(HEADER + 8 + csize);
     out.putInt(HEADER + 4).putInt(csize);
     out.put(rawBlock ? block : packed, 0, csize);
     return out.array();
   }
 
+  /** One block compressed with an inner codec at {@link #clevel}. */
+  private byte[] compress(int code, byte[] block) {
+    if (block.length == 0) {
+      return block;
+    }
+    return switch (code) {
+      case LZ4 -> LZ4_ENCODER.compress(block);
+      case ZSTD -> Zstd.compress(block, clevel);
+      default -> Codec.deflate(block, Math.min(9, clevel));
+    };
+  }
+
+  /** The inner codec's number in the header's flags; only those this class decodes. */
+  private static int codecCode(String cname) {
+    return switch (cname) {
+      case "lz4" -> LZ4;
+      case "zstd" -> ZSTD;
+      case "zlib" -> ZLIB;
+      default -> throw new IllegalArgumentException("Blosc inner codec must be lz4, zstd or zlib, got '" + cname + "'");
+    };
+  }
+
   @Override
   public String json() {
-    return "{\"id\": \"blosc\", \"cname\": \"lz4\", \"clevel\": " + clevel + ", \"shuffle\": "
-        + (shuffle == 1 ? 1 : 0) + ", \"blocksize\": 0}";
+    return "{\"id\": \"blosc\", \"cname\": \"" + cname + "\", \"clevel\": " + clevel + ", \"shuffle\": "
+        + shuffle + ", \"blocksize\": 0}";
   }
 }

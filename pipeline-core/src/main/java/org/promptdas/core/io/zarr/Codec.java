@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 import java.util.zip.DataFormatException;
@@ -62,6 +63,24 @@ public interface Codec {
       case "gzip" -> gzip(compressor.path("level").asInt(1));
       default -> throw new BadInput(source + ": compressor '" + id + "' is not supported (blosc, zstd, gzip, "
           + "zlib or none)");
+    };
+  }
+
+  /** The compressors {@link #named} writes with. */
+  List<String> NAMES = List.of("blosc-lz4", "blosc-zstd", "blosc-zlib", "zstd", "zlib", "gzip", "none");
+
+  /**
+   * A compressor to write with, by one of {@link #NAMES}: Blosc (byte shuffle) over lz4 (zarr-python's
+   * default), zstd or zlib at level 5, plain zstd (level 3), zlib or gzip (level 5), or none.
+   */
+  static Codec named(String name, int typeSize) {
+    return switch (name) {
+      case "blosc-lz4", "blosc-zstd", "blosc-zlib" -> new Blosc(name.substring("blosc-".length()), 5, 1, typeSize);
+      case "zstd" -> zstd(3);
+      case "zlib" -> zlib(5);
+      case "gzip" -> gzip(5);
+      case "none" -> NONE;
+      default -> throw new IllegalArgumentException("compressor must be one of " + NAMES + ", got '" + name + "'");
     };
   }
 
