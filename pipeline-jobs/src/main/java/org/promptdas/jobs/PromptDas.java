@@ -2,6 +2,7 @@ package org.promptdas.jobs;
 
 import org.apache.spark.SparkException;
 import org.promptdas.core.PromptDasException;
+import org.promptdas.jobs.bench.BenchInfer;
 import org.promptdas.jobs.bench.BenchMetrics;
 import org.promptdas.jobs.bench.BenchModel;
 import org.promptdas.jobs.bench.BenchTrain;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Command;
     description = "Prompt-DAS: domain-adaptive mitochondria segmentation in EM, on Spark.",
     subcommands = {SynthStage.class, TileStage.class, PointsStage.class, TrainStage.class, InferStage.class,
         EvaluateStage.class, SweepStage.class, DemoStage.class,
-        BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class,
+        BenchInfer.class, BenchMetrics.class, BenchModel.class, BenchTrain.class, PredictCrop.class, ImportWeights.class,
         ExportModel.class, ConfigurationDoc.class})
 public final class PromptDas {
 

@@ -119,7 +119,7 @@ public final class BenchModel implements Callable<Integer> {
         javaTimes.put(name + " " + b, new double[] {fwd.median(), Double.NaN});
         System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
             + "%.2f windows/s, peak RSS %.2f GB%n", name, b, fwd.median(), fwdFlops / 1e9, fwdRatio,
-            fwd.pairedRatio(), b / fwd.median(), peakRssGb());
+            fwd.pairedRatio(), b / fwd.median(), ProcessMemory.peakGb());
         double trainRatio = Double.NaN;
         if (forwardOnly) {
           last = new double[] {fwdRatio, trainRatio};
@@ -131,11 +131,11 @@ public final class BenchModel implements Callable<Integer> {
           javaTimes.get(name + " " + b)[1] = train.median();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
               + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train.median(), 3 * fwdFlops / 1e9,
-              trainRatio, train.pairedRatio(), net.recompute(), peakRssGb());
+              trainRatio, train.pairedRatio(), net.recompute(), ProcessMemory.peakGb());
         } catch (OutOfMemoryError e) {
           System.gc();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step out of memory (%s), peak RSS %.2f GB%n",
-              name, b, e.getCause() != null ? e.getCause().getMessage() : e.getMessage(), peakRssGb());
+              name, b, e.getCause() != null ? e.getCause().getMessage() : e.getMessage(), ProcessMemory.peakGb());
         }
         last = new double[] {fwdRatio, trainRatio};
       }
@@ -310,7 +310,7 @@ public final class BenchModel implements Callable<Integer> {
       all[i] = (System.nanoTime() - t0) / 1e9;
       System.gc();
       if (i == warmup) {
-        firstRss = statusGb("VmRSS:");
+        firstRss = ProcessMemory.residentGb();
       }
     }
     StringBuilder runs = new StringBuilder("  runs (s):");
@@ -323,7 +323,7 @@ public final class BenchModel implements Callable<Integer> {
       samples.append(String.format(Locale.ROOT, " %.0f", g));
     }
     System.out.println(samples);
-    double lastRss = statusGb("VmRSS:");
+    double lastRss = ProcessMemory.residentGb();
     System.out.printf(Locale.ROOT, "  resident after timed run 1: %.3f GB, after run %d: %.3f GB (%+.1f MB per run)%n",
         firstRss, reps, lastRss, reps > 1 ? (lastRss - firstRss) * 1024 / (reps - 1) : 0.0);
     double[] t = Arrays.copyOfRange(all, warmup, all.length);
@@ -352,23 +352,5 @@ public final class BenchModel implements Callable<Integer> {
     double[] v = values.clone();
     Arrays.sort(v);
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  }
-
-  private static double peakRssGb() throws IOException {
-    return statusGb("VmHWM:");
-  }
-
-  /** A memory field of {@code /proc/self/status} (kB there) in GB (GiB), NaN where there is none. */
-  private static double statusGb(String field) throws IOException {
-    Path status = Path.of("/proc/self/status");
-    if (!Files.exists(status)) {
-      return Double.NaN;
-    }
-    for (String line : Files.readAllLines(status)) {
-      if (line.startsWith(field)) {
-        return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
-      }
-    }
-    return Double.NaN;
   }
 }
