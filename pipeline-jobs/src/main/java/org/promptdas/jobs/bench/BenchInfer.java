@@ -61,7 +61,7 @@ public final class BenchInfer implements Callable<Integer> {
       + "half and all of the window: 128,192,384 for the paper network, 42,64,128 for 128 px windows).")
   List<Integer> strides = List.of();
 
-  @Option(names = "--rotations", split = ",", description = "Rotation settings to run (default true,false).")
+  @Option(names = "--rotations", split = ",", arity = "1", description = "Rotation settings to run (default true,false).")
   List<Boolean> rotations = List.of(true, false);
 
   @Option(names = "--batch", description = "Windows per forward pass (default 8).")
