@@ -9,10 +9,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.PromptPoints;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.Weights;
 
 /**
@@ -41,7 +41,7 @@ public final class PromptDasModel {
   private final Weights weights;
   private final DataType type;
   private final Map<String, SameDiff> graphs = new LinkedHashMap<>(16, 0.75f, true);
-  private final SessionArrays arrays = new SessionArrays();
+  private final Engine engine = new Engine();
 
   public PromptDasModel(Weights weights) {
     this(weights, DataType.FLOAT);
@@ -85,7 +85,7 @@ public final class PromptDasModel {
     Map<String, INDArray> in = new LinkedHashMap<>();
     in.put(PromptDasGraph.IMAGE, image.castTo(type));
     PromptPoints.put(in, prompts, slots, extras, e, type);
-    Map<String, INDArray> out = arrays.output(sd, in, PromptDasGraph.SEG_LOGITS,
+    Map<String, INDArray> out = engine.output(sd, in, PromptDasGraph.SEG_LOGITS,
         PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET, PromptDasGraph.CONTRAST);
     return new Output(out.get(PromptDasGraph.SEG_LOGITS).detach(),
         out.get(PromptDasGraph.SEG_LOGITS_FULL).detach(), out.get(PromptDasGraph.DET).detach(),

@@ -11,10 +11,9 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.promptdas.model.network.BackwardRewrites;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Gradients;
 
@@ -69,14 +68,13 @@ class BackwardRewritesNetworkTest {
         .add(sd.sum(sd.getVariable(PromptDasGraph.CONTRAST)
             .mul(sd.constant(Nd4j.randn(DataType.DOUBLE, 1, 1 + slots + extras, cfg.embedDim())))));
     sd.setLossVariables(loss.name());
-    sd.createGradFunction();
-    SameDiff grad = sd.getFunction(SessionArrays.GRAD_FUNCTION);
     // two group norms' two pixel sums each; with the rest: their mean, scale and shift, the last
     // layer's bias, then convolutions and ReLUs
-    int rewritten = rewrite ? BackwardRewrites.apply(grad) : BackwardRewrites.required(grad);
+    int rewritten = Engine.prepareGradients(sd, rewrite ? Engine.Backward.VIEWS : Engine.Backward.REQUIRED)
+        .values().stream().mapToInt(Integer::intValue).sum();
     assertTrue(rewritten >= (rewrite ? 11 : 4), rewritten + " ops rewritten");
     Map<String, INDArray> ph = RandomInputs.of(1, 32, slots, extras, new int[] {3}, 32, DataType.DOUBLE);
     List<String> names = new ArrayList<>(Gradients.trainables(sd).keySet());
-    return new SessionArrays().gradientsAndOutputs(sd, ph, List.of(loss.name()), names).getGradients();
+    return new Engine().gradientsAndOutputs(sd, ph, List.of(loss.name()), names).getGradients();
   }
 }

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.train.Gradients;
 
 /**
@@ -23,8 +23,8 @@ final class FiniteDifferences {
 
   static Result check(SameDiff sd, Map<String, INDArray> ph, String loss, int perTensor, long seed) {
     List<String> params = new ArrayList<>(Gradients.trainables(sd).keySet());
-    Gradients.prepare(sd);
-    Map<String, INDArray> grads = new SessionArrays().gradientsAndOutputs(sd, ph, List.of(loss), params)
+    Engine.prepareGradients(sd, Engine.Backward.VIEWS);
+    Map<String, INDArray> grads = new Engine().gradientsAndOutputs(sd, ph, List.of(loss), params)
         .getGradients();
     SplittableRandom r = new SplittableRandom(seed);
     List<String> failures = new ArrayList<>();

@@ -13,10 +13,9 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.promptdas.model.network.NativeHelpers;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Gradients;
@@ -72,7 +71,7 @@ class HelperParityTest {
       }
     }
     System.out.printf("%s, %d px batch %d: outputs %.1e, gradients %.1e (relative)%n",
-        NativeHelpers.describe(), size, batch, worstOut, worstGrad);
+        Engine.describe(), size, batch, worstOut, worstGrad);
     assertTrue(bad.isEmpty(), String.join("\n", bad));
   }
 
@@ -86,7 +85,7 @@ class HelperParityTest {
         .add(sd.sum(sd.getVariable(PromptDasGraph.DET).mul(sd.constant(detWeight.castTo(type)))))
         .add(sd.sum(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
     sd.setLossVariables(loss.name());
-    Gradients.prepare(sd);
+    Engine.prepareGradients(sd, Engine.Backward.VIEWS);
     Map<String, INDArray> ph = new HashMap<>();
     ph.put(PromptDasGraph.IMAGE, image.castTo(type));
     ph.put(PromptDasGraph.POINTS, points.castTo(type));
@@ -96,7 +95,7 @@ class HelperParityTest {
     sd.output(ph, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET, PromptDasGraph.CONTRAST)
         .forEach((k, v) -> out.put(k, v.castTo(DataType.DOUBLE)));
     Map<String, INDArray> grads = new HashMap<>();
-    new SessionArrays().gradientsAndOutputs(sd, ph, List.of(), Gradients.trainables(sd).keySet())
+    new Engine().gradientsAndOutputs(sd, ph, List.of(), Gradients.trainables(sd).keySet())
         .getGradients().forEach((k, v) -> grads.put(k, v.castTo(DataType.DOUBLE)));
     return new Run(out, grads);
   }

@@ -12,10 +12,10 @@ import org.promptdas.model.network.TokenMasks;
  * A network's placeholders for tests: a standard-normal image, uniform points in [0, pointScale)
  * (drawn from ND4J's generator in that order) and the token masks of {@code valid} prompts per crop.
  */
-final class RandomInputs {
+public final class RandomInputs {
   private RandomInputs() {}
 
-  static Map<String, INDArray> of(int batch, int size, int slots, int extras, int[] valid,
+  public static Map<String, INDArray> of(int batch, int size, int slots, int extras, int[] valid,
       double pointScale, DataType type) {
     Map<String, INDArray> ph = new HashMap<>();
     ph.put(PromptDasGraph.IMAGE, Nd4j.randn(type, batch, 3, size, size));

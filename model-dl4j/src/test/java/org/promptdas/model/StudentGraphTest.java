@@ -16,9 +16,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.PromptDasException;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.StudentGraph;
 
@@ -97,6 +97,6 @@ class StudentGraphTest {
     sd.updateVariableNameAndReference(loss, LOSS);
     sd.setLossVariables(LOSS);
     g.prepare();
-    return g.gradientsAndOutputs(new SessionArrays(), ph, List.of(LOSS));
+    return g.gradientsAndOutputs(new Engine(), ph, List.of(LOSS));
   }
 }

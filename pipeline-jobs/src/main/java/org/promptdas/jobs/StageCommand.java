@@ -16,8 +16,7 @@ import org.promptdas.jobs.fs.HadoopConf;
 import org.promptdas.jobs.fs.HadoopFiles;
 import org.promptdas.jobs.fs.Overlaps;
 import org.promptdas.jobs.spark.Sparks;
-import org.promptdas.model.network.NativeHelpers;
-import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.engine.Engine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Model.CommandSpec;
@@ -183,8 +182,7 @@ public abstract class StageCommand implements Callable<Integer> {
     }
     Config config = config();
     settings(config); // every parameter is checked before Spark starts
-    NativeHelpers.policy(); // and the model's JVM switches (-Dpromptdas.*) on this JVM
-    SessionArrays.cacheFraction();
+    Engine.configure(); // and the engine's JVM switches (-Dpromptdas.*) on this JVM
     runWith(config, Sparks.session(config, stage()));
     return 0;
   }

@@ -2,31 +2,27 @@ package org.promptdas.model.network;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.enums.WeightsFormat;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.promptdas.model.engine.GraphOps;
 
 /**
- * The building blocks of the graph, each written with ops whose gradients work in SameDiff M2.1:
- * linear layers as {@code mmul + add} (not {@code xw_plus_b}), layer and group norms by hand
- * (ND4J's layer norm has a fixed epsilon), exact erf GELU, attention as matrix or batched products
- * and a softmax over the keys, transposed 2x2 convolutions as one matmul, bilinear upsampling as
- * shifted copies. Row-major token matrices are [rows, features]; the detection head's feature maps
- * are channels last. Not thread-safe (it appends to a graph).
+ * The building blocks of the graph: linear layers as {@code mmul + add} (not {@code xw_plus_b}),
+ * layer and group norms by hand (ND4J's layer norm has a fixed epsilon), exact erf GELU, attention
+ * as matrix or batched products and a softmax over the keys, transposed 2x2 convolutions as one
+ * matmul. Broadcasts, convolutions, softmaxes and upsampling go through {@link GraphOps}, whose
+ * implementation decides how a differentiated or a forward-only graph runs them. Row-major token
+ * matrices are [rows, features]; the detection head's feature maps are channels last. Not
+ * thread-safe (it appends to a graph).
  */
 final class Layers {
   private final SameDiff sd;
   private final Variables vars;
-  private final boolean differentiable;
+  private final GraphOps ops;
 
-  /**
-   * Layers appending to {@code sd} with weights from {@code vars}; {@code differentiable} false
-   * takes ops that are faster forward but have no SameDiff M2.1 gradient, or a slow one (graphs for
-   * forward passes).
-   */
-  Layers(SameDiff sd, Variables vars, boolean differentiable) {
+  /** Layers appending to {@code sd} with weights from {@code vars} and ops from {@code ops} (made for {@code sd}). */
+  Layers(SameDiff sd, Variables vars, GraphOps ops) {
     this.sd = sd;
     this.vars = vars;
-    this.differentiable = differentiable;
+    this.ops = ops;
   }
 
   /** x [rows, in] -> [rows, out] with the PyTorch Linear {@code name} ([out, in] weight). */
@@ -34,47 +30,26 @@ final class Layers {
     return linear(x, name, 0);
   }
 
-  /**
-   * {@link #linear(SDVariable, String)} of x with {@code rows} rows (0 where unknown); when the
-   * output has at least {@link #BIAS_REWRITE_MIN} elements, the bias's gradient is summed as a
-   * product ({@link BroadcastGradients}).
-   */
+  /** {@link #linear(SDVariable, String)} of x with {@code rows} rows (0 where unknown). */
   SDVariable linear(SDVariable x, String name, long rows) {
     SDVariable bias = vars.get(name + ".bias");
     long out = bias.getShape()[0];
-    return addBias(sd.mmul(x, vars.get(name + ".weight"), false, true, false), bias, rows, out);
+    return ops.addBias(sd.mmul(x, vars.get(name + ".weight"), false, true, false), bias, rows, out);
   }
-
-  /** y [rows, n] + bias [n], recorded for {@link BroadcastGradients} from {@link #BIAS_REWRITE_MIN} elements. */
-  private SDVariable addBias(SDVariable y, SDVariable bias, long rows, long n) {
-    return rows * n >= BIAS_REWRITE_MIN ? BroadcastGradients.add(sd, y, 2, bias, n) : y.add(bias);
-  }
-
-  /**
-   * Output size from which a linear layer's bias gradient, or a layer norm's affine gradients, are
-   * rewritten: below it libnd4j's {@code add_bp} costs about what the rewrite's own ops do, above
-   * it the rewrite wins (docs/performance.md).
-   */
-  static final long BIAS_REWRITE_MIN = 1L << 20;
 
   /** Normalises each row of x [rows, n] (population variance), then the affine {@code name}. */
   SDVariable layerNorm(SDVariable x, String name, double eps) {
     return layerNorm(x, name, eps, 0);
   }
 
-  /**
-   * {@link #layerNorm(SDVariable, String, double)} of x with {@code rows} rows (0 where unknown);
-   * from {@link #BIAS_REWRITE_MIN} elements the affine's gradients are summed as products
-   * ({@link BroadcastGradients}).
-   */
+  /** {@link #layerNorm(SDVariable, String, double)} of x with {@code rows} rows (0 where unknown). */
   SDVariable layerNorm(SDVariable x, String name, double eps, long rows) {
     Moments m = moments(x, eps, 1);
-    SDVariable normalised = scaled(m.centred(), m.invStd());
+    SDVariable normalised = ops.scaled(m.centred(), m.invStd());
     SDVariable weight = vars.get(name + ".weight");
     SDVariable bias = vars.get(name + ".bias");
     long d = weight.getShape()[0];
-    SDVariable y = rows * d >= BIAS_REWRITE_MIN ? scaled(normalised, 2, weight, d) : scaled(normalised, weight);
-    return addBias(y, bias, rows, d);
+    return ops.addBias(ops.scaleRows(normalised, weight, rows, d), bias, rows, d);
   }
 
   /** x minus its mean over {@code axes}, and 1 / sqrt(population variance + eps) over the same axes. */
@@ -86,21 +61,6 @@ final class Layers {
     SDVariable centred = x.sub(mean);
     SDVariable var = sd.mean(squared(centred), true, axes);
     return new Moments(centred, sd.math.rsqrt(var.add(eps)));
-  }
-
-  /**
-   * x times s, s broadcast to x's shape, as a same-shape product: s is spread to full size by an
-   * addition (whose gradient is a plain reduction), because libnd4j's {@code multiply_bp} tiles a
-   * broadcast operand slowly. Graphs that are never differentiated multiply by s directly: the same
-   * values, one op instead of three.
-   */
-  private SDVariable scaled(SDVariable x, SDVariable s) {
-    return differentiable ? x.mul(sd.zerosLike(x).add(s)) : x.mul(s);
-  }
-
-  /** {@link #scaled(SDVariable, SDVariable)} for x of rank {@code rank} and s of a known shape, recorded. */
-  private SDVariable scaled(SDVariable x, int rank, SDVariable s, long... sShape) {
-    return differentiable ? x.mul(BroadcastGradients.add(sd, sd.zerosLike(x), rank, s, sShape)) : x.mul(s);
   }
 
   /**
@@ -161,7 +121,7 @@ final class Layers {
 
   /**
    * Score-matrix size (queries x keys) from which self-attention runs as matrix products per
-   * crop and head: matrix products run oneDNN's kernel ({@link NativeHelpers}), about twice as fast
+   * crop and head: matrix products run oneDNN's kernel ({@code Engine.withHelperPolicy}), about twice as fast
    * as libnd4j's batched matmul. Short sequences stay batched, where the extra ops would cost more
    * than the products.
    */
@@ -180,15 +140,13 @@ final class Layers {
    * {@link #selfAttention} head by head in matrix products, on the transposed projection
    * qkvT [3 * dim, b * n] ({@link #linearTransposed}): each crop's and head's q, k and v are
    * transposed blocks [hd, n] of it, whole rows at batch 1 (a cheaper copy than a strided column
-   * block of the untransposed projection; their gradients are joined by one concat, {@link
-   * SliceGradients}). The products take the blocks as they are: scores = (q^T)^T k^T,
+   * block of the untransposed projection; marked as {@link GraphOps#tiled} so that their gradients
+   * are joined by one concat). The products take the blocks as they are: scores = (q^T)^T k^T,
    * out = weights (v^T)^T, a layout in which oneDNN runs them and their gradients at least as fast.
-   * oneDNN's softmax (faster than libnd4j's) takes rank 3 and up, so the scores are reshaped around
-   * it: copies in differentiable graphs, views ({@link SharedViews}) in others.
    */
   SDVariable packedHeads(SDVariable qkvT, int b, int n, int dim, int heads) {
     int hd = dim / heads;
-    SliceGradients.tiled(sd, qkvT, 3L * dim, (long) b * n);
+    ops.tiled(qkvT, 3L * dim, (long) b * n);
     SDVariable[] crops = new SDVariable[b];
     for (int c = 0; c < b; c++) {
       SDVariable[] outs = new SDVariable[heads];
@@ -197,10 +155,7 @@ final class Layers {
         SDVariable kT = submatrix(qkvT, dim + h * hd, hd, c * n, n);
         SDVariable vT = submatrix(qkvT, 2 * dim + h * hd, hd, c * n, n);
         SDVariable scores = sd.mmul(qT, kT, true, false, false);
-        scores = differentiable ? SharedViews.reshape(sd, scores, true, n) : SharedViews.leadingOne(sd, scores);
-        SDVariable weights = sd.nn.softmax(scores, 2);
-        weights = differentiable ? SharedViews.reshape(sd, weights, false, n) : SharedViews.dropLeadingOne(sd, weights);
-        outs[h] = sd.mmul(weights, vT, false, true, false);
+        outs[h] = sd.mmul(ops.softmaxRows(scores, n), vT, false, true, false);
       }
       crops[c] = sd.concat(1, outs);
     }
@@ -220,25 +175,16 @@ final class Layers {
   SDVariable conv1x1(SDVariable x, String name, int b, int cin, int cout, int n) {
     SDVariable w = sd.reshape(vars.get(name + ".weight"), cin, cout);
     SDVariable bias = vars.get(name + ".bias");
-    SDVariable y = BroadcastGradients.add(sd, sd.mmul(sd.reshape(x, (long) b * n * n, cin), w), 2, bias, cout);
+    SDVariable y = ops.broadcastAdd(sd.mmul(sd.reshape(x, (long) b * n * n, cin), w), 2, bias, cout);
     return cout == 1 ? sd.reshape(y, b, 1, n, n) : sd.permute(sd.reshape(y, b, n, n, cout), 0, 3, 1, 2);
   }
 
   /**
    * k x k convolution (k odd) of channels-last x [b, h, w, cin] ({@code shape}), padding keeps the
    * size; PyTorch weights held as YXIO. oneDNN convolves channels-last data faster than NCHW.
-   * Training graphs
-   * differentiate it with {@link ConvBackward}, which needs the recorded input shape.
    */
   SDVariable conv(SDVariable x, String name, int kernel, long[] shape) {
-    ConvBackward.recordInputShape(sd, name + ".weight", shape);
-    return sd.cnn.conv2d(x, vars.get(name + ".weight"), vars.get(name + ".bias"), sizeKeeping(kernel));
-  }
-
-  /** The configuration of {@link #conv}: k x k, stride 1, padding k / 2, NHWC data, YXIO weights. */
-  static Conv2DConfig sizeKeeping(int k) {
-    return Conv2DConfig.builder().kH(k).kW(k).sH(1).sW(1).pH(k / 2).pW(k / 2).dH(1).dW(1)
-        .dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build();
+    return ops.sizeKeepingConv(x, vars.get(name + ".weight"), vars.get(name + ".bias"), kernel, shape);
   }
 
   /**
@@ -269,7 +215,7 @@ final class Layers {
     int h = n / 2;
     long rows = (long) b * h * h;
     SDVariable blocks = sd.reshape(sd.permute(sd.reshape(x, b, h, 2, h, 2, cin), 0, 1, 3, 2, 4, 5), rows, 4L * cin);
-    SDVariable y = addBias(sd.mmul(blocks, sd.reshape(vars.get(name + ".weight"), 4L * cin, cout)),
+    SDVariable y = ops.addBias(sd.mmul(blocks, sd.reshape(vars.get(name + ".weight"), 4L * cin, cout)),
         vars.get(name + ".bias"), rows, cout);
     return sd.reshape(y, b, h, h, cout);
   }
@@ -292,16 +238,16 @@ final class Layers {
 
   /**
    * GroupNorm of channels-last x [b, n, n, c] with {@code groups} groups and a per-channel affine,
-   * without reshaping x: per-channel sums over the pixels ({@link PixelSums}) turn into each
+   * without reshaping x: per-channel sums over the pixels ({@link GraphOps#pixelSums}) turn into each
    * channel's group mean by a [c, c] product that averages the group's channels. The per-group
    * 1 / std and the channel weight are multiplied first, so the full-size array takes one product.
    */
   SDVariable groupNorm(SDVariable x, String name, int b, int c, int n, int groups, double eps) {
     SDVariable mean = sd.reshape(groupMeans(x, b, c, n, groups), b, 1, 1, c);
-    SDVariable centred = BroadcastGradients.sub(sd, x, 4, mean, b, 1, 1, c);
+    SDVariable centred = ops.broadcastSub(x, 4, mean, b, 1, 1, c);
     SDVariable var = groupMeans(squared(centred), b, c, n, groups);
     SDVariable scale = sd.reshape(sd.math.rsqrt(var.add(eps)).mul(vars.get(name + ".weight")), b, 1, 1, c);
-    return BroadcastGradients.add(sd, scaled(centred, 4, scale, b, 1, 1, c), 4,
+    return ops.broadcastAdd(ops.scaled(centred, 4, scale, b, 1, 1, c), 4,
         sd.reshape(vars.get(name + ".bias"), 1, 1, 1, c), 1, 1, 1, c);
   }
 
@@ -314,57 +260,15 @@ final class Layers {
         average[i][j] = i / cg == j / cg ? 1.0 / ((double) n * n * cg) : 0;
       }
     }
-    return sd.mmul(PixelSums.of(sd, x, b, n, c),
+    return sd.mmul(ops.pixelSums(x, b, n, c),
         vars.constant("group_norm.average." + n + "." + c + "." + groups, average, false));
   }
 
   /**
    * Bilinear x2 upsampling (align_corners false, edges clamped) of x of the given shape along two
-   * of its axes ({@code (1, 2)} for [b, h, w, c] or [b, h, w]), one axis at a time: output 2i is
-   * 0.25 x[i-1] + 0.75 x[i], output 2i+1 is 0.75 x[i] + 0.25 x[i+1] (shifted copies, then
-   * interleaved), 6 flops per output value instead of a dense resampling matrix, and no transposes.
-   * Graphs that are not differentiated use libnd4j's {@code resize_bilinear} (half-pixel centres:
-   * the same values, faster) instead, which has no gradient in SameDiff M2.1.
+   * of its axes ({@code (1, 2)} for [b, h, w, c] or [b, h, w]).
    */
   SDVariable upsample2x(SDVariable x, long[] shape, int hAxis, int wAxis) {
-    if (!differentiable && hAxis == 1 && wAxis == 2) {
-      int h = 2 * (int) shape[1];
-      int w = 2 * (int) shape[2];
-      if (shape.length == 4) {
-        return sd.image.resizeBiLinear(x, h, w, false, true);
-      }
-      SDVariable nhwc = sd.reshape(x, shape[0], shape[1], shape[2], 1);
-      return sd.reshape(sd.image.resizeBiLinear(nhwc, h, w, false, true), shape[0], h, w);
-    }
-    long[] wide = shape.clone();
-    wide[wAxis] *= 2;
-    return upsampleAxis(upsampleAxis(x, shape, wAxis), wide, hAxis);
-  }
-
-  /** x of the given shape upsampled x2 along {@code axis}. */
-  private SDVariable upsampleAxis(SDVariable x, long[] shape, int axis) {
-    int n = (int) shape[axis];
-    SDVariable first = part(x, shape, axis, 0, 1);
-    SDVariable last = part(x, shape, axis, n - 1, 1);
-    SDVariable left = n == 1 ? first : sd.concat(axis, first, part(x, shape, axis, 0, n - 1));
-    SDVariable right = n == 1 ? last : sd.concat(axis, part(x, shape, axis, 1, n - 1), last);
-    SDVariable mid = x.mul(0.75);
-    SDVariable even = left.mul(0.25).add(mid);
-    SDVariable odd = right.mul(0.25).add(mid);
-    long[] out = shape.clone();
-    out[axis] = 2L * n;
-    return sd.reshape(sd.stack(axis + 1, even, odd), out);
-  }
-
-  /** Indices {@code from .. from + count - 1} of x (of the given shape) along {@code axis}. */
-  private SDVariable part(SDVariable x, long[] shape, int axis, int from, int count) {
-    int[] begin = new int[shape.length];
-    int[] size = new int[shape.length];
-    for (int i = 0; i < shape.length; i++) {
-      size[i] = (int) shape[i];
-    }
-    begin[axis] = from;
-    size[axis] = count;
-    return sd.slice(x, begin, size);
+    return ops.upsample2x(x, shape, hAxis, wAxis);
   }
 }

@@ -1,10 +1,13 @@
 package org.promptdas.model.network;
 
+import java.util.function.Function;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.model.engine.Engine;
+import org.promptdas.model.engine.GraphOps;
 
 /**
  * Builds the Prompt-DAS forward graph for fixed sizes (batch, prompt slots, extra tokens):
@@ -55,33 +58,32 @@ public final class PromptDasGraph {
    * that SameDiff M2.1 can differentiate (for training; {@link #buildInference} for predictions).
    */
   public static SameDiff build(Weights w, int batch, int prompts, int extras, DataType type) {
-    return build(w, batch, prompts, extras, type, true);
+    return build(w, batch, prompts, extras, type, Engine::trainingOps);
   }
 
   /**
    * {@link #build}'s network for forward passes only (predictions, the mean teacher): the same
    * outputs up to rounding, with faster ops that have no gradient in SameDiff M2.1 (libnd4j's
    * bilinear resize for the x2 upsamplings, {@link Layers#upsample2x}; views instead of copies
-   * around the long sequences' softmax, {@link Layers#packedHeads}). Run it through
-   * {@link SessionArrays}: SameDiff's own sessions would reuse buffers that views still read
-   * ({@link SharedViews} throws there).
+   * around the long sequences' softmax, {@link Layers#packedHeads}). Run it in an {@link Engine}:
+   * SameDiff's own sessions would reuse buffers that views still read (and throw).
    */
   public static SameDiff buildInference(Weights w, int batch, int prompts, int extras, DataType type) {
-    return build(w, batch, prompts, extras, type, false);
+    return build(w, batch, prompts, extras, type, Engine::forwardOps);
   }
 
   private static SameDiff build(Weights w, int batch, int prompts, int extras, DataType type,
-      boolean differentiable) {
+      Function<SameDiff, GraphOps> ops) {
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
-    Layers l = new Layers(sd, v, differentiable);
+    Layers l = new Layers(sd, v, ops.apply(sd));
     Embedded e = embed(sd, v, l, w.config(), batch, type);
     SDVariable x = e.tokens();
     for (int i = 0; i < w.config().depth(); i++) {
       x = block(sd, l, w.config(), x, i, batch);
     }
     decode(sd, v, l, w.config(), x, e, batch, prompts, extras, type);
-    return NativeHelpers.apply(sd);
+    return Engine.withHelperPolicy(sd);
   }
 
   /**
@@ -94,7 +96,7 @@ public final class PromptDasGraph {
   public static SameDiff buildEncoderBlock(Weights w, int i, int batch, DataType type) {
     requireNoStem(w.config());
     SameDiff sd = SameDiff.create();
-    encoderBlock(sd, new Variables(sd, w, type), w.config(), i, batch, type, true);
+    encoderBlock(sd, new Variables(sd, w, type), w.config(), i, batch, type, Engine::trainingOps);
     long rows = (long) batch * w.config().grid() * w.config().grid();
     sd.sum(PROJECTED, sd.getVariable(ENCODED).mul(sd.placeHolder(TOKENS_GRAD, type, rows, w.config().embedDim())));
     sd.setLossVariables(PROJECTED);
@@ -105,22 +107,22 @@ public final class PromptDasGraph {
    * {@link #buildEncoderBlock}'s forward pass only ({@value #ENCODED}, no {@value #PROJECTED}), with
    * the views of {@link #buildInference}, on the very arrays of {@code block} (that block's graph
    * for network {@code c}), so that updates to its weights show here: the first, forward pass of a
-   * recomputing training step. Run it through {@link SessionArrays}.
+   * recomputing training step. Run it in an {@link Engine}.
    */
   public static SameDiff buildEncoderBlockInference(SameDiff block, NetworkConfig c, int i, int batch, DataType type) {
     SameDiff sd = SameDiff.create();
-    encoderBlock(sd, new Variables(sd, n -> block.getVariable(n).getArr(), type), c, i, batch, type, false);
+    encoderBlock(sd, new Variables(sd, n -> block.getVariable(n).getArr(), type), c, i, batch, type, Engine::forwardOps);
     return sd;
   }
 
   private static void encoderBlock(SameDiff sd, Variables v, NetworkConfig c, int i, int batch,
-      DataType type, boolean differentiable) {
+      DataType type, Function<SameDiff, GraphOps> ops) {
     long rows = (long) batch * c.grid() * c.grid();
-    Layers l = new Layers(sd, v, differentiable);
+    Layers l = new Layers(sd, v, ops.apply(sd));
     SDVariable x = i == 0 ? embed(sd, v, l, c, batch, type).tokens() : tokens(sd, rows, c.embedDim(), type);
     SDVariable out = block(sd, l, c, x, i, batch);
     sd.updateVariableNameAndReference(out, ENCODED);
-    NativeHelpers.apply(sd);
+    Engine.withHelperPolicy(sd);
   }
 
   /**
@@ -133,8 +135,8 @@ public final class PromptDasGraph {
     SameDiff sd = SameDiff.create();
     Variables v = new Variables(sd, w, type);
     SDVariable x = tokens(sd, (long) batch * c.grid() * c.grid(), c.embedDim(), type);
-    decode(sd, v, new Layers(sd, v, true), c, x, new Embedded(x, null, null), batch, prompts, extras, type);
-    return NativeHelpers.apply(sd);
+    decode(sd, v, new Layers(sd, v, Engine.trainingOps(sd)), c, x, new Embedded(x, null, null), batch, prompts, extras, type);
+    return Engine.withHelperPolicy(sd);
   }
 
   /** Graphs built in parts pass only tokens between them, not a stem's skips. */

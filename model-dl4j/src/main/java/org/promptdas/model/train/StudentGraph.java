@@ -12,9 +12,9 @@ import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException;
-import org.promptdas.model.network.PromptDasGraph;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.NetworkConfig;
-import org.promptdas.model.network.SessionArrays;
+import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.Weights;
 
 /**
@@ -36,7 +36,7 @@ import org.promptdas.model.network.Weights;
  * StudentGraph g = StudentGraph.build(weights, 2, 16, 0, true);
  * TrainingLoss.attach(g.head(), ...);
  * g.prepare();
- * OutAndGrad og = g.gradientsAndOutputs(arrays, placeholders, List.of(TrainingLoss.LOSS));
+ * OutAndGrad og = g.gradientsAndOutputs(engine, placeholders, List.of(TrainingLoss.LOSS));
  * }</pre>
  */
 public final class StudentGraph {
@@ -124,8 +124,8 @@ public final class StudentGraph {
 
   /** Builds every backward graph; call once, after the loss is attached to {@link #head()}. */
   public void prepare() {
-    blocks.forEach(Gradients::prepare);
-    Gradients.prepare(head);
+    blocks.forEach(b -> Engine.prepareGradients(b, Engine.Backward.VIEWS));
+    Engine.prepareGradients(head, Engine.Backward.VIEWS);
   }
 
   /** Every weight by name (live arrays): the head's, then block by block. */
@@ -142,10 +142,10 @@ public final class StudentGraph {
    * network ({@link PromptDasGraph#IMAGE} included), each graph run in a fresh session of
    * {@code arrays}.
    */
-  public OutAndGrad gradientsAndOutputs(SessionArrays arrays, Map<String, INDArray> inputs,
+  public OutAndGrad gradientsAndOutputs(Engine engine, Map<String, INDArray> inputs,
       Collection<String> outputs) {
     if (blocks.isEmpty()) {
-      return arrays.gradientsAndOutputs(head, inputs, outputs, Gradients.trainables(head).keySet());
+      return engine.gradientsAndOutputs(head, inputs, outputs, Gradients.trainables(head).keySet());
     }
     // forward through the blocks, keeping only each block's input tokens
     Map<String, INDArray> image = Map.of(PromptDasGraph.IMAGE, inputs.get(PromptDasGraph.IMAGE));
@@ -153,21 +153,21 @@ public final class StudentGraph {
     INDArray x = null;
     for (SameDiff f : forwardBlocks) {
       blockInputs.add(x);
-      x = arrays.output(f, x == null ? image : setTokens(f, x, Map.of()), PromptDasGraph.ENCODED)
+      x = engine.output(f, x == null ? image : setTokens(f, x, Map.of()), PromptDasGraph.ENCODED)
           .get(PromptDasGraph.ENCODED).dup();
     }
     // TOKENS is a variable of the head and of blocks 1.., so asking for every variable's gradient
     // also returns the gradient to pass back to the block before
     Map<String, INDArray> headInputs = setTokens(head, x, inputs);
     headInputs.remove(PromptDasGraph.IMAGE);
-    OutAndGrad og = arrays.gradientsAndOutputs(head, headInputs, outputs, Gradients.trainables(head).keySet());
+    OutAndGrad og = engine.gradientsAndOutputs(head, headInputs, outputs, Gradients.trainables(head).keySet());
     Map<String, INDArray> grads = new HashMap<>(og.getGradients());
     // backward, block by block from the last, each recomputing its own forward pass
     for (int i = blocks.size() - 1; i >= 0; i--) {
       SameDiff b = blocks.get(i);
       Map<String, INDArray> in = i == 0 ? new HashMap<>(image) : setTokens(b, blockInputs.get(i), Map.of());
       in.put(PromptDasGraph.TOKENS_GRAD, grads.remove(PromptDasGraph.TOKENS).dup());
-      grads.putAll(arrays.gradientsAndOutputs(b, in, List.of(), Gradients.trainables(b).keySet()).getGradients());
+      grads.putAll(engine.gradientsAndOutputs(b, in, List.of(), Gradients.trainables(b).keySet()).getGradients());
     }
     grads.remove(PromptDasGraph.TOKENS);
     return new OutAndGrad(og.getOutputs(), grads);

@@ -12,12 +12,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.promptdas.core.PromptDasException;
 import org.promptdas.model.PromptDasModel;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.loss.TrainingLoss;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.ParamSpec;
 import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.PromptPoints;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.TrainingTargets.Row;
 
@@ -54,7 +54,7 @@ public final class Trainer {
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private final TrainingTargets targets;
   private final AdamW optimiser;
-  private final SessionArrays arrays = new SessionArrays();
+  private final Engine engine = new Engine();
   private long step;
   private long stream;
   private boolean teacherHeld;
@@ -230,7 +230,7 @@ public final class Trainer {
     }
     Map<String, INDArray> ph = StepInputs.of(batch, net.imageSize(), slots, queries, backgrounds);
     List<String> outs = List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
-    var og = student.gradientsAndOutputs(arrays, ph, queries > 0
+    var og = student.gradientsAndOutputs(engine, ph, queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
         : outs);
     double loss = og.getOutputs().get(TrainingLoss.LOSS).getDouble(0);
@@ -283,7 +283,7 @@ public final class Trainer {
     Map<String, INDArray> tp = new HashMap<>();
     tp.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(crops.stream().map(Sample::image).toList(), n));
     PromptPoints.put(tp, crops.stream().map(targets::teacherPrompts).toList(), slots, null, 0, DataType.FLOAT);
-    Map<String, INDArray> out = arrays.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
+    Map<String, INDArray> out = engine.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
     INDArray prob = Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
     List<Row> rowsOut = new ArrayList<>();
     for (int i = 0; i < crops.size(); i++) {

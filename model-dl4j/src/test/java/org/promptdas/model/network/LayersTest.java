@@ -19,13 +19,14 @@ import org.nd4j.linalg.api.ops.impl.shape.Reshape;
 import org.nd4j.linalg.api.ops.impl.shape.bp.SliceBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.PromptDasException;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.train.Gradients;
 
 /**
  * The two ways {@link Layers} runs self-attention give the same values and gradients, the packed
- * one also with its backward graph rewritten ({@link SliceGradients}: one crop tiles the
- * transposed qkv by rows, two crops by rows and columns; {@link SharedViews}: the score reshapes and their
- * gradients' as views, three runs over one cache).
+ * one also with its backward graph rewritten (slices: one crop tiles the transposed qkv by rows,
+ * two crops by rows and columns; views: the score reshapes and their gradients', three runs over
+ * one engine's cache).
  */
 class LayersTest {
   private enum Path { BATCHED, PACKED, PACKED_REWRITTEN }
@@ -36,8 +37,8 @@ class LayersTest {
   private static final int DIM = HEADS * 4;
 
   /**
-   * The forward-only packed attention, whose score reshapes are views ({@link SharedViews}), gives
-   * the batched product's output in a {@link SessionArrays} session and refuses to run in any other.
+   * The forward-only packed attention, whose score reshapes are views, gives the batched product's
+   * output in an {@link Engine} and refuses to run in SameDiff's own session.
    */
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
@@ -46,9 +47,9 @@ class LayersTest {
     SameDiff sd = viewGraph(b);
     assertTrue(sd.getOps().values().stream().anyMatch(op -> op.getOp() instanceof CreateView), "views");
     assertTrue(Gradients.trainables(sd).isEmpty(), "the views' integer index variables are no weights");
-    SessionArrays arrays = new SessionArrays();
+    Engine engine = new Engine();
     for (int run = 0; run < 3; run++) { // later runs take buffers the first ones released
-      INDArray got = arrays.output(sd, Map.of(), "out").get("out");
+      INDArray got = engine.output(sd, Map.of(), "out").get("out");
       assertEquals(0, relative(got, want), 1e-12, "run " + run + ": out differs (relative L2)");
     }
     SameDiff fresh = viewGraph(b);
@@ -60,7 +61,7 @@ class LayersTest {
   private static SameDiff viewGraph(int b) {
     SameDiff sd = SameDiff.create();
     SDVariable qkvT = sd.constant("qkvT", qkv(b).transpose().dup());
-    sd.updateVariableNameAndReference(new Layers(sd, null, false).packedHeads(qkvT, b, N, DIM, HEADS), "out");
+    sd.updateVariableNameAndReference(new Layers(sd, null, Engine.forwardOps(sd)).packedHeads(qkvT, b, N, DIM, HEADS), "out");
     return sd;
   }
 
@@ -82,7 +83,7 @@ class LayersTest {
     SameDiff sd = SameDiff.create();
     SDVariable qkv = sd.var("qkv", qkv(b));
     INDArray r = Nd4j.randn(DataType.DOUBLE, (long) b * N, DIM);
-    Layers l = new Layers(sd, null, true);
+    Layers l = new Layers(sd, null, Engine.trainingOps(sd));
     SDVariable out = path == Path.BATCHED ? l.unpackedHeads(qkv, b, N, DIM, HEADS)
         : l.packedHeads(sd.permute(qkv, 1, 0), b, N, DIM, HEADS);
     SDVariable loss = sd.sum(out.mul(sd.constant(r)));
@@ -92,19 +93,19 @@ class LayersTest {
       got.put("out", out.eval());
       return got;
     }
-    sd.createGradFunction();
-    SameDiff grad = sd.getFunction(SessionArrays.GRAD_FUNCTION);
-    assertEquals(1, SliceGradients.rewrite(grad), "the transposed qkv's slices are one tiling");
+    Map<String, Integer> rewritten = Engine.prepareGradients(sd, Engine.Backward.VIEWS);
+    SameDiff grad = Engine.backwardGraph(sd);
+    assertEquals(1, rewritten.get("slices"), "the transposed qkv's slices are one tiling");
     assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof SliceBp),
         "no slice_bp left");
-    assertEquals(4 * b * HEADS, SharedViews.rewrite(grad), "two score reshapes per crop and head, and their gradients'");
+    assertEquals(4 * b * HEADS, rewritten.get("views"), "two score reshapes per crop and head, and their gradients'");
     assertTrue(grad.getOps().values().stream().noneMatch(op -> op.getOp() instanceof Reshape),
         "no reshape left");
-    SessionArrays arrays = new SessionArrays();
+    Engine engine = new Engine();
     INDArray first = null;
     INDArray last = null;
     for (int run = 0; run < 3; run++) { // later runs take buffers the first ones released
-      last = arrays.gradientsAndOutputs(sd, Map.of(), List.of(out.name()), List.of("qkv")).getGradients().get("qkv");
+      last = engine.gradientsAndOutputs(sd, Map.of(), List.of(out.name()), List.of("qkv")).getGradients().get("qkv");
       first = first == null ? last.dup() : first;
       assertEquals(first, last, "run " + run + " differs from run 0");
     }
@@ -114,8 +115,8 @@ class LayersTest {
   }
 
   /**
-   * A layer norm of {@link Layers#BIAS_REWRITE_MIN} elements with known rows records its affine,
-   * whose rewritten gradients ({@link BroadcastGradients}) equal those of the unrecorded norm.
+   * A layer norm of 2^20 elements (from where training ops record broadcasts) with known rows
+   * records its affine, whose rewritten gradients equal those of the unrecorded norm.
    */
   @Test
   void layerNormWithRecordedAffineHasTheSameGradients() {
@@ -135,14 +136,13 @@ class LayersTest {
     INDArray bias = Nd4j.randn(DataType.DOUBLE, d);
     SameDiff sd = SameDiff.create();
     SDVariable x = sd.var("x", Nd4j.randn(DataType.DOUBLE, rows, d));
-    Layers l = new Layers(sd, new Variables(sd, n -> n.endsWith(".weight") ? weight : bias, DataType.DOUBLE), true);
+    Layers l = new Layers(sd, new Variables(sd, n -> n.endsWith(".weight") ? weight : bias, DataType.DOUBLE), Engine.trainingOps(sd));
     SDVariable y = recorded ? l.layerNorm(x, "n", 1e-6, rows) : l.layerNorm(x, "n", 1e-6);
     SDVariable loss = sd.sum(y.mul(sd.constant(Nd4j.randn(DataType.DOUBLE, rows, d))));
     sd.setLossVariables(loss.name());
-    sd.createGradFunction();
-    assertEquals(recorded ? 2 : 0, BroadcastGradients.rewrite(sd.getFunction(SessionArrays.GRAD_FUNCTION)),
+    assertEquals(recorded ? 2 : 0, Engine.prepareGradients(sd, Engine.Backward.VIEWS).get("broadcast"),
         "the scale's and the shift's additions");
-    return new SessionArrays().gradientsAndOutputs(sd, Map.of(), List.of(loss.name()), List.of("x", "n.weight", "n.bias"))
+    return new Engine().gradientsAndOutputs(sd, Map.of(), List.of(loss.name()), List.of("x", "n.weight", "n.bias"))
         .getGradients();
   }
 

@@ -1,8 +1,6 @@
 package org.promptdas.jobs.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,16 +14,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.PromptDasException;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.Flops;
-import org.promptdas.model.network.NativeHelpers;
 import org.promptdas.model.network.NetworkConfig;
-import org.promptdas.model.network.OpTimes;
 import org.promptdas.model.network.PromptDasGraph;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.AdamW;
-import org.promptdas.model.train.Gradients;
 import org.promptdas.model.train.StudentGraph;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,7 +96,7 @@ public final class BenchModel implements Callable<Integer> {
     sgemm = new SgemmRate();
     System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5, BLAS and "
         + "matmul op; sampled again before every timed run)%n",
-        Nd4j.getExecutioner().getClass().getSimpleName(), NativeHelpers.describe(), sgemm.sample(5));
+        Nd4j.getExecutioner().getClass().getSimpleName(), Engine.describe(), sgemm.sample(5));
     double[] last = null;
     for (Network net : networks) {
       String name = net.name();
@@ -111,9 +106,9 @@ public final class BenchModel implements Callable<Integer> {
         double fwdFlops = Flops.forward(cfg, b, 1 + 8);
         // each stage its own array cache, as a model and a trainer have: the forward pass's cached
         // arrays are garbage (and freed) before the training steps are timed
-        SessionArrays arrays = new SessionArrays();
+        Engine engine = new Engine();
         OpTimes fwdTimes = new OpTimes();
-        Timing fwd = time(() -> forwardOnce(arrays, w, b, fwdTimes), fwdTimes, fwdFlops);
+        Timing fwd = time(() -> forwardOnce(engine, w, b, fwdTimes), fwdTimes, fwdFlops);
         forwardGraph = null;
         double fwdRatio = fwd.ratio(fwdFlops, sgemm.best());
         javaTimes.put(name + " " + b, new double[] {fwd.median(), Double.NaN});
@@ -208,9 +203,9 @@ public final class BenchModel implements Callable<Integer> {
   private SameDiff forwardGraph;
   private int forwardBatch = -1;
 
-  private void forwardOnce(SessionArrays arrays, Weights w, int b, OpTimes times) {
+  private void forwardOnce(Engine engine, Weights w, int b, OpTimes times) {
     if (forwardGraph == null || forwardBatch != b) {
-      // SameDiff's own sessions cannot run the forward-only graph's views (SharedViews)
+      // SameDiff's own sessions cannot run the forward-only graph's views
       forwardGraph = sessionPerGraph ? PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT)
           : PromptDasGraph.buildInference(w, b, 8, 0, DataType.FLOAT);
       forwardBatch = b;
@@ -222,7 +217,7 @@ public final class BenchModel implements Callable<Integer> {
     if (sessionPerGraph) {
       forwardGraph.output(in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
     } else {
-      arrays.output(forwardGraph, in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
+      engine.output(forwardGraph, in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
     }
   }
 
@@ -241,7 +236,7 @@ public final class BenchModel implements Callable<Integer> {
     sd.setLossVariables(loss.name());
     boolean ownSession = sessionPerGraph && !parts;
     if (ownSession) {
-      Gradients.prepare(sd, false);
+      Engine.prepareGradients(sd, Engine.Backward.COPIES);
     } else {
       student.prepare();
     }
@@ -253,10 +248,10 @@ public final class BenchModel implements Callable<Integer> {
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
     Map<String, INDArray> ph = inputs(c, b);
-    SessionArrays arrays = new SessionArrays();
+    Engine engine = new Engine();
     return time(() -> {
       Map<String, INDArray> grads = ownSession ? sd.calculateGradients(ph, names)
-          : student.gradientsAndOutputs(arrays, ph, List.of(loss.name())).getGradients();
+          : student.gradientsAndOutputs(engine, ph, List.of(loss.name())).getGradients();
       long t0 = System.nanoTime();
       opt.update(params, grads, 1e-5);
       updateNanos += System.nanoTime() - t0;

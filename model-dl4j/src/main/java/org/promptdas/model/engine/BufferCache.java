@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;

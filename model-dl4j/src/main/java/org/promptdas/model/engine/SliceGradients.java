@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +21,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
  * instead of what SameDiff M2.1 builds: a {@code slice_bp} per slice, each a zero array of the
  * whole array's size with the slice's gradient written in, summed by a chain of {@code add}s.
  *
- * <p>Why: {@link Layers#packedHeads} cuts each encoder block's transposed qkv projection
+ * <p>Why: {@code Layers.packedHeads} cuts each encoder block's transposed qkv projection
  * [1152, 2304] into 18 blocks (q, k and v of six heads); its backward pass made 18 full-size arrays and 17
  * full-size additions per block and training step.
  *
@@ -40,7 +40,7 @@ final class SliceGradients {
 
   /** Records x's shape in graph {@code sd}, so that slices tiling x are differentiated by {@link #rewrite}; returns x. */
   static SDVariable tiled(SameDiff sd, SDVariable x, long... shape) {
-    BackwardRewrites.record(sd, x.name() + SHAPE_SUFFIX, shape);
+    GraphEdits.record(sd, x.name() + SHAPE_SUFFIX, shape);
     return x;
   }
 
@@ -54,7 +54,7 @@ final class SliceGradients {
     }
     int count = 0;
     for (Map.Entry<String, List<SameDiffOp>> e : byArray.entrySet()) {
-      long[] shape = BackwardRewrites.recorded(grad, e.getKey() + SHAPE_SUFFIX);
+      long[] shape = GraphEdits.recorded(grad, e.getKey() + SHAPE_SUFFIX);
       if (shape != null && e.getValue().size() > 1 && rewrite(grad, e.getValue(), shape)) {
         count++;
       }
@@ -118,8 +118,8 @@ final class SliceGradients {
     List<List<Long>> axes = new ArrayList<>();
     starts.forEach(s -> axes.add(new ArrayList<>(s)));
     SDVariable joined = join(grad, pieces, axes, new ArrayList<>());
-    slices.forEach(op -> BackwardRewrites.remove(grad, op));
-    chain.forEach(op -> BackwardRewrites.remove(grad, op));
+    slices.forEach(op -> GraphEdits.remove(grad, op));
+    chain.forEach(op -> GraphEdits.remove(grad, op));
     grad.renameVariable(joined.name(), total);
     grad.getVariables().get(total).setInputsForOp(consumers);
     return true;

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,8 +49,8 @@ class ConvBackwardTest {
     INDArray r = Nd4j.randn(DataType.DOUBLE, b, h, w, cout);
     ConvBackward.recordInputShape(sd, "w", new long[] {b, h, w, cin});
     ConvBackward.recordInputShape(sd, "w2", new long[] {b, h, w, cout});
-    SDVariable y = sd.cnn.conv2d(x, wt, bias, Layers.sizeKeeping(k));
-    SDVariable out = sd.cnn.conv2d(y, w2, Layers.sizeKeeping(k));
+    SDVariable y = sd.cnn.conv2d(x, wt, bias, TrainingOps.sizeKeeping(k));
+    SDVariable out = sd.cnn.conv2d(y, w2, TrainingOps.sizeKeeping(k));
     sd.setLossVariables(sd.sum("loss", out.mul(sd.constant(r))).name());
     sd.createGradFunction();
     SameDiff grad = sd.getFunction(SessionArrays.GRAD_FUNCTION);

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A {@link BackwardRewrites} rewrite: every size-keeping convolution ({@link Layers#conv}: k x k,
+ * A {@link BackwardRewrites} rewrite: every size-keeping convolution ({@link GraphOps#sizeKeepingConv}: k x k,
  * k odd, stride 1, padding k / 2, channels last, YXIO weights) is differentiated by ops that run
  * at full speed instead of libnd4j's {@code conv2d_bp}.
  *
@@ -46,7 +46,7 @@ final class ConvBackward {
    * rewrite needs them to size its slices; convolutions without one keep {@code conv2d_bp}.
    */
   static void recordInputShape(SameDiff sd, String weight, long[] shape) {
-    BackwardRewrites.record(sd, weight + SHAPE_SUFFIX, shape);
+    GraphEdits.record(sd, weight + SHAPE_SUFFIX, shape);
   }
 
   /** Rewrites every eligible {@code conv2d_bp} op of backward graph {@code grad}; returns how many. */
@@ -54,11 +54,11 @@ final class ConvBackward {
     int count = 0;
     for (SameDiffOp op : new ArrayList<>(grad.getOps().values())) {
       if (op.getOp() instanceof Conv2DDerivative d && eligible(d.getConfig(), op)) {
-        long[] inShape = BackwardRewrites.recorded(grad, op.getInputsToOp().get(1) + SHAPE_SUFFIX);
+        long[] inShape = GraphEdits.recorded(grad, op.getInputsToOp().get(1) + SHAPE_SUFFIX);
         if (inShape != null) {
           int k = (int) d.getConfig().getKH();
           // inputs x, w, [b,] dy; outputs dx, dw[, db]
-          BackwardRewrites.replace(grad, op, in -> gradients(grad, in.get(0), inShape, in.get(1),
+          GraphEdits.replace(grad, op, in -> gradients(grad, in.get(0), inShape, in.get(1),
               in.get(in.size() - 1), k, in.size() == 4));
           count++;
         }
@@ -89,7 +89,7 @@ final class ConvBackward {
     int rows = Math.toIntExact(shape[0] * (shape[1] + 2L * p + 1) * width);
     int used = rows - (2 * p * width + 2 * p);
     List<SDVariable> out = new ArrayList<>();
-    out.add(new Conv2D(sd, dy, flipped(sd, w, k, cin, cout), null, Layers.sizeKeeping(k)).outputVariable());
+    out.add(new Conv2D(sd, dy, flipped(sd, w, k, cin, cout), null, TrainingOps.sizeKeeping(k)).outputVariable());
 
     SDVariable xFlat = sd.reshape(sd.nn.pad(x, padding(sd, p, p + 1, p, p), 0), rows, cin);
     SDVariable dyFlat = sd.slice(sd.reshape(sd.nn.pad(dy, padding(sd, 0, 2 * p + 1, 0, 2 * p), 0),

@@ -1,4 +1,4 @@
-package org.promptdas.model;
+package org.promptdas.model.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,17 +10,17 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.promptdas.core.PromptDasException;
-import org.promptdas.core.PromptDasException.BadInput;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.promptdas.core.PromptDasException.BadInput;
+import org.promptdas.core.PromptDasException;
+import org.promptdas.model.RandomInputs;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.PromptDasGraph;
-import org.promptdas.model.network.SessionArrays;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Gradients;
 
@@ -42,7 +42,7 @@ class SessionArraysTest {
     String loss = sd.sum(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS)))
         .add(sd.sum(sd.getVariable(PromptDasGraph.DET))).add(sd.sum(sd.getVariable(PromptDasGraph.CONTRAST))).name();
     sd.setLossVariables(loss);
-    Gradients.prepare(sd);
+    Engine.prepareGradients(sd, Engine.Backward.VIEWS);
     List<String> names = new ArrayList<>(Gradients.trainables(sd).keySet());
     SessionArrays arrays = new SessionArrays();
     for (int run = 0; run < 3; run++) {
@@ -73,9 +73,9 @@ class SessionArraysTest {
     Nd4j.getRandom().setSeed(8);
     Map<String, INDArray> ph = RandomInputs.of(1, 256, 4, 0, new int[] {2}, 255, DataType.FLOAT);
     SameDiff views = lossGraph(w);
-    Gradients.prepare(views, true);
+    Engine.prepareGradients(views, Engine.Backward.VIEWS);
     SameDiff copies = lossGraph(w);
-    Gradients.prepare(copies, false);
+    Engine.prepareGradients(copies, Engine.Backward.COPIES);
     List<String> names = new ArrayList<>(Gradients.trainables(views).keySet());
     assertThrows(PromptDasException.class, () -> views.calculateGradients(ph, names));
     Map<String, INDArray> want = new SessionArrays().gradientsAndOutputs(views, ph, List.of(), names).getGradients();

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.jobs.bench;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,7 +21,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * and for the products ({@link OpFlops}: matmul and its gradient, convolutions, tensordot) the
  * FLOPs they performed, so that each product type's GFLOP/s shows how close it runs to the
  * machine's matrix-multiply rate.
- * Backward graphs are included: {@link SessionArrays} runs them with their forward graph's
+ * Backward graphs are included: an {@code Engine} runs them with their forward graph's
  * listeners. The time of an op runs from SameDiff's call before its execution to the call after,
  * so it covers the kernel and the op's own bookkeeping, not the session's work between ops;
  * compare {@link #seconds()} with the run's wall time to see that share. Not thread-safe: one
@@ -34,7 +34,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * System.out.print(times.table(10, 1));
  * }</pre>
  */
-public final class OpTimes extends BaseListener {
+final class OpTimes extends BaseListener {
   /** One op type's total: its name, the number of calls, the seconds they took and their FLOPs (0 for non-products). */
   public record Entry(String op, long calls, double seconds, double flops) {}
 

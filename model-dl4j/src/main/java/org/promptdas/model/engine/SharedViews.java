@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +62,7 @@ final class SharedViews extends BaseListener {
   static SDVariable reshape(SameDiff sd, SDVariable x, boolean leading, long n) {
     listen(sd);
     SDVariable y = leading ? sd.reshape(x, 1, n, n) : sd.reshape(x, n, n);
-    BackwardRewrites.record(sd, y.name() + MARK, leading ? 1 : 0);
+    GraphEdits.record(sd, y.name() + MARK, leading ? 1 : 0);
     return y;
   }
 
@@ -78,7 +78,7 @@ final class SharedViews extends BaseListener {
         continue;
       }
       String y = name.substring(0, name.length() - MARK.length());
-      boolean leading = BackwardRewrites.recorded(grad, name)[0] == 1;
+      boolean leading = GraphEdits.recorded(grad, name)[0] == 1;
       SameDiffOp forward = producer(grad, y);
       if (forward == null || !(forward.getOp() instanceof Reshape)) {
         continue;
@@ -104,12 +104,12 @@ final class SharedViews extends BaseListener {
   /** Replaces reshape {@code op} by a view, and the op computing its target shape if nothing else reads it. */
   private static int toView(SameDiff grad, SameDiffOp op, boolean leading) {
     List<String> inputs = List.copyOf(op.getInputsToOp());
-    BackwardRewrites.replace(grad, op,
+    GraphEdits.replace(grad, op,
         in -> List.of(leading ? leadingOne(grad, in.get(0)) : dropLeadingOne(grad, in.get(0))));
     for (String shape : inputs.subList(1, inputs.size())) {
       Variable v = grad.getVariables().get(shape);
       if (v != null && v.getOutputOfOp() != null && (v.getInputsForOp() == null || v.getInputsForOp().isEmpty())) {
-        BackwardRewrites.remove(grad, grad.getOps().get(v.getOutputOfOp()));
+        GraphEdits.remove(grad, grad.getOps().get(v.getOutputOfOp()));
       }
     }
     return 1;

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.Locale;
 import org.nd4j.autodiff.listeners.At;
@@ -27,7 +27,7 @@ import org.promptdas.core.PromptDasException;
  * ({@code -Dnd4j.native.classifier=linux-x86_64} at build time) there are no helpers and the
  * policy changes nothing.
  */
-public final class NativeHelpers {
+final class NativeHelpers {
   /** The system property that selects the {@link Policy}. */
   public static final String PROPERTY = "promptdas.helpers";
 

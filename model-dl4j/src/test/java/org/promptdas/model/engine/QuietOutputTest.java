@@ -1,4 +1,4 @@
-package org.promptdas.model.train;
+package org.promptdas.model.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,11 +7,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-class GradientsTest {
+class QuietOutputTest {
   @Test
   void onlySameDiffsProgressLinesAreDropped() {
     ByteArrayOutputStream seen = new ByteArrayOutputStream();
-    Gradients.LineFilter f = new Gradients.LineFilter(new PrintStream(seen, true, StandardCharsets.UTF_8));
+    QuietOutput f = new QuietOutput(new PrintStream(seen, true, StandardCharsets.UTF_8));
     PrintStream out = new PrintStream(f, true, StandardCharsets.UTF_8);
     out.println("Added differentiated op matmul");
     out.println("another thread's line");

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,67 +9,14 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.samediff.internal.Variable;
-import org.nd4j.linalg.api.ops.impl.transforms.gradient.ThresholdReluBp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Rewrites of a backward graph (after {@code createGradFunction}) that replace gradient ops whose
- * libnd4j kernels are slow by faster ops computing the same values, under the same output names.
- * SameDiff M2.1 copies ops into the backward graph by op name, so an op subclass with a gradient
- * of its own would be lost; editing the backward graph itself is the seam. The rewrites:
- * <ul>
- *   <li>{@link ConvBackward}: the size-keeping convolutions' {@code conv2d_bp};</li>
- *   <li>{@link BroadcastGradients}: recorded broadcast additions' and subtractions'
- *       {@code add_bp} / {@code sub_bp};</li>
- *   <li>{@link SliceGradients}: the gradient of an array cut into slices that tile it, as one
- *       {@code concat} of the slices' gradients instead of a full-size {@code slice_bp} per slice
- *       and a chain of additions;</li>
- *   <li>{@link PixelSums}: the gradient of per-channel pixel sums, which libnd4j's
- *       {@code tensormmul_bp} cannot compute for their axes, as a broadcast;</li>
- *   <li>{@link SharedViews}: the attention scores' reshapes around the softmax, and their
- *       gradients' reshapes, as views instead of copies;</li>
- *   <li>ReLU's {@code thresholdedrelu_bp} as dy * step(x): two same-shape passes, faster than
- *       libnd4j's op on large arrays.</li>
- * </ul>
- * Each is checked against the op it replaces ({@code BackwardRewritesTest}, {@code
- * ConvBackwardTest}, {@code SliceGradientsTest}). Not thread-safe.
+ * Graph editing shared by the {@link Rewrite}s: facts recorded in a forward graph for its backward
+ * graph, and replacing or removing a backward graph's ops. Not thread-safe (edits a graph).
  */
-public final class BackwardRewrites {
-  private BackwardRewrites() {}
-
-  /**
-   * Applies every rewrite to backward graph {@code grad}, views included: the graph must then run
-   * through {@link SessionArrays}. Returns how many ops were replaced.
-   */
-  public static int apply(SameDiff grad) {
-    return apply(grad, true);
-  }
-
-  /**
-   * Applies every rewrite to backward graph {@code grad}; with {@code views} also
-   * {@link SharedViews#rewrite}, after which the graph must run through {@link SessionArrays} (a
-   * SameDiff session of its own throws). Returns how many ops were replaced.
-   */
-  public static int apply(SameDiff grad, boolean views) {
-    int count = required(grad) + ConvBackward.rewrite(grad) + BroadcastGradients.rewrite(grad)
-        + SliceGradients.rewrite(grad) + (views ? SharedViews.rewrite(grad) : 0);
-    for (SameDiffOp op : new ArrayList<>(grad.getOps().values())) {
-      if (op.getOp() instanceof ThresholdReluBp relu) {
-        double cutoff = relu.getCutoff();
-        replace(grad, op, in -> List.of(in.get(1).mul(grad.math.step(in.get(0), cutoff))));
-        count++;
-      }
-    }
-    return count;
-  }
-
-  /**
-   * Only the rewrites without which backward graph {@code grad} cannot run (libnd4j M2.1 rejects
-   * the op it replaces): {@link PixelSums}. Returns how many ops were replaced.
-   */
-  public static int required(SameDiff grad) {
-    return PixelSums.rewrite(grad);
-  }
+final class GraphEdits {
+  private GraphEdits() {}
 
   /**
    * Records {@code values} in graph {@code sd} under {@code key}, as a constant that no run computes

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.jobs.bench;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,7 +38,7 @@ import org.promptdas.core.PromptDasException;
  * OutAndGrad og = arrays.gradientsAndOutputs(sd, placeholders, List.of("loss"), weightNames);
  * }</pre>
  */
-public final class SessionArrays {
+final class SessionArrays {
   /** The name SameDiff files its backward graph under ({@code SameDiff.GRAD_FN_KEY}, protected). */
   public static final String GRAD_FUNCTION = "grad";
   /** The system property giving the cache's share of JavaCPP's {@code maxbytes}. */

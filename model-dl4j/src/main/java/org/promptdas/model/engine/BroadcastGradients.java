@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,8 +31,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.SubBpOp;
  * A y of shape [b, 1, .., 1, t] with b > 1 (a group mean or scale of several crops) takes
  * {@link PixelSums#perCrop} instead. Operations are found by a recorded shape of y ({@link #add},
  * {@link #sub}); others, and a y of other shapes, keep libnd4j's op. {@link
- * Layers} records only large ones (the detection head's group norms and last layer, linear layers
- * from {@link Layers#BIAS_REWRITE_MIN} output elements): the replacement adds five or six ops, each with a
+ * TrainingOps} records only large ones (the detection head's group norms and last layer, linear layers
+ * from {@link TrainingOps#BIAS_REWRITE_MIN} output elements): the replacement adds five or six ops, each with a
  * fixed cost in a SameDiff run, which outweighs libnd4j's reduction on small arrays. Gradients equal libnd4j's up to rounding ({@code
  * BroadcastGradientsTest}, {@code BackwardRewritesNetworkTest}). Not thread-safe.
  */
@@ -56,7 +56,7 @@ final class BroadcastGradients {
     return x.sub(y);
   }
 
-  /** Records in graph {@code sd} x's rank and y's shape as [rank, yShape...] ({@link BackwardRewrites#record}). */
+  /** Records in graph {@code sd} x's rank and y's shape as [rank, yShape...] ({@link GraphEdits#record}). */
   private static void record(SameDiff sd, SDVariable x, int rank, SDVariable y, long[] yShape) {
     if (yShape.length > rank) {
       throw new IllegalArgumentException("y of rank " + yShape.length + " broadcast over rank " + rank);
@@ -64,7 +64,7 @@ final class BroadcastGradients {
     long[] value = new long[yShape.length + 1];
     value[0] = rank;
     System.arraycopy(yShape, 0, value, 1, yShape.length);
-    BackwardRewrites.record(sd, marker(x.name(), y.name()), value);
+    GraphEdits.record(sd, marker(x.name(), y.name()), value);
   }
 
   private static String marker(String x, String y) {
@@ -80,7 +80,7 @@ final class BroadcastGradients {
         continue;
       }
       List<String> in = op.getInputsToOp();
-      long[] recorded = BackwardRewrites.recorded(grad, marker(in.get(0), in.get(1)));
+      long[] recorded = GraphEdits.recorded(grad, marker(in.get(0), in.get(1)));
       if (recorded == null || grad.getVariable(in.get(0)).getVariableType() != VariableType.ARRAY) {
         continue; // not recorded, or x's gradient may be requested by name (dx is not a copy)
       }
@@ -94,10 +94,10 @@ final class BroadcastGradients {
       }
       if (lead > 0) {
         int leading = lead;
-        BackwardRewrites.replace(grad, op, v -> gradients(grad, v.get(2), aligned, yShape, leading, sub));
+        GraphEdits.replace(grad, op, v -> gradients(grad, v.get(2), aligned, yShape, leading, sub));
         count++;
       } else if (perCrop(aligned)) {
-        BackwardRewrites.replace(grad, op, v -> {
+        GraphEdits.replace(grad, op, v -> {
           SDVariable dy = grad.reshape(PixelSums.perCrop(grad, v.get(2), (int) aligned[0], aligned.length), yShape);
           return List.of(v.get(2), sub ? dy.neg() : dy);
         });

@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.model.engine;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,9 +7,9 @@ import java.util.stream.IntStream;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.TensorMmul;
 import org.nd4j.linalg.api.ops.impl.reduce.TensorMmulBp;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -37,7 +37,7 @@ final class PixelSums {
 
   /** The sums [b, c] of x [b, n, n, c] over its pixels, recorded for {@link #rewrite}. */
   static SDVariable of(SameDiff sd, SDVariable x, int b, int n, int c) {
-    BackwardRewrites.record(sd, x.name() + SHAPE_SUFFIX, b, 1, 1, c);
+    GraphEdits.record(sd, x.name() + SHAPE_SUFFIX, b, 1, 1, c);
     // a constant of its own: where two sums share one, SameDiff sums its (unused) gradients
     String name = x.name() + "/pixel_sums_selector";
     if (b > MAX_SELECTOR_CROPS) {
@@ -80,13 +80,13 @@ final class PixelSums {
       if (!(op.getOp() instanceof TensorMmulBp)) {
         continue;
       }
-      long[] broadcast = BackwardRewrites.recorded(grad, op.getInputsToOp().get(1) + SHAPE_SUFFIX);
+      long[] broadcast = GraphEdits.recorded(grad, op.getInputsToOp().get(1) + SHAPE_SUFFIX);
       List<String> onesConsumers = grad.getVariables().get(op.getOutputsOfOp().get(0)).getInputsForOp();
       if (broadcast == null || (onesConsumers != null && !onesConsumers.isEmpty())) {
         continue;
       }
       // inputs: the selector (or ones), x, the sums' gradient; outputs: their gradients (the first unused)
-      BackwardRewrites.replace(grad, op, in -> List.of(in.get(0),
+      GraphEdits.replace(grad, op, in -> List.of(in.get(0),
           grad.zerosLike(in.get(1)).add(grad.reshape(in.get(2), broadcast))));
       count++;
     }

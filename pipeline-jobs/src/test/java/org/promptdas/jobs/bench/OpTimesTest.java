@@ -1,4 +1,4 @@
-package org.promptdas.model.network;
+package org.promptdas.jobs.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,10 +9,13 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.reduce.TensorMmul;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptdas.model.engine.Engine;
 
 /**
  * {@link OpTimes} counts every op a run executes, the backward graph's included, sums to its
@@ -30,11 +33,11 @@ class OpTimesTest {
     sd.createGradFunction();
     OpTimes times = new OpTimes();
     assertEquals(sd, times.attach(sd));
-    SessionArrays arrays = new SessionArrays();
+    Engine engine = new Engine();
     Map<String, INDArray> in = Map.of("x", Nd4j.rand(DataType.FLOAT, 4, 16));
 
-    arrays.output(sd, in, "loss");
-    arrays.output(sd, in, "loss");
+    engine.output(sd, in, "loss");
+    engine.output(sd, in, "loss");
     Map<String, Long> calls = times.entries().stream()
         .collect(Collectors.toMap(OpTimes.Entry::op, OpTimes.Entry::calls));
     assertEquals(4L, calls.get("matmul"), "two products per run, two runs");
@@ -46,7 +49,7 @@ class OpTimesTest {
 
     times.reset();
     assertEquals(0, times.seconds());
-    arrays.gradientsAndOutputs(sd, in, List.of("loss"), List.of("w"));
+    engine.gradientsAndOutputs(sd, in, List.of("loss"), List.of("w"));
     calls = times.entries().stream().collect(Collectors.toMap(OpTimes.Entry::op, OpTimes.Entry::calls));
     assertEquals(1L, calls.get("tanh"), "the forward ops of the backward graph: " + calls);
     assertEquals(1L, calls.get("tanh_bp"), "the backward ops: " + calls);
@@ -72,16 +75,17 @@ class OpTimesTest {
     SDVariable back = sd.mmul(g, x, true, false, false);              // [4,16]^T x [4,16]: 2*16*16*4
     SDVariable img = sd.placeHolder("img", DataType.FLOAT, 2, 5, 6, 3);
     SDVariable k = sd.var("k", Nd4j.rand(DataType.FLOAT, 3, 3, 3, 7)); // YXIO: 3x3, 3 -> 7 channels
-    SDVariable conv = sd.cnn.conv2d(img, k, Layers.sizeKeeping(3));   // [2,5,6,7]: 2*420*27
+    SDVariable conv = sd.cnn.conv2d(img, k, Conv2DConfig.builder().kH(3).kW(3).sH(1).sW(1).pH(1).pW(1).dH(1).dW(1)
+        .dataFormat("NHWC").weightsFormat(WeightsFormat.YXIO).build());   // [2,5,6,7]: 2*420*27
     SDVariable sums = new TensorMmul(sd, img, img, new int[][] {{0, 1, 2}, {0, 1, 2}}).outputVariable(); // [3,3], 60 summed
     sd.setLossVariables(sd.sum(back).add(sd.sum(conv)).add("loss", sd.sum(sums)).name());
     sd.createGradFunction();
     OpTimes times = new OpTimes();
     times.attach(sd);
-    SessionArrays arrays = new SessionArrays();
+    Engine engine = new Engine();
     Map<String, INDArray> in = Map.of("x", Nd4j.rand(DataType.FLOAT, 4, 16), "img", Nd4j.rand(DataType.FLOAT, 2, 5, 6, 3));
 
-    arrays.output(sd, in, "loss");
+    engine.output(sd, in, "loss");
     Map<String, Double> flops = times.entries().stream()
         .collect(Collectors.toMap(OpTimes.Entry::op, OpTimes.Entry::flops));
     assertEquals(2 * 2.0 * 4 * 8 * 16 + 2.0 * 16 * 16 * 4, flops.get("matmul"), 1e-9, flops.toString());
@@ -93,7 +97,7 @@ class OpTimesTest {
     assertTrue(times.table(10, 1).contains("GFLOP/s"), times.table(10, 1));
 
     times.reset();
-    arrays.gradientsAndOutputs(sd, in, List.of("loss"), List.of("w", "v", "k"));
+    engine.gradientsAndOutputs(sd, in, List.of("loss"), List.of("w", "v", "k"));
     flops = times.entries().stream().collect(Collectors.toMap(OpTimes.Entry::op, OpTimes.Entry::flops));
     assertEquals(2 * 4.0 * 4 * 8 * 16 + 4.0 * 16 * 16 * 4, flops.get("matmul_bp"), 1e-9,
         "both operand gradients of each product");
