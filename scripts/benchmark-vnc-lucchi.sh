@@ -27,19 +27,8 @@ start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
 
 # the test set: every 2nd slice of lucchi/test, as links (nothing is copied)
-if [ ! -d "$work/lucchi-test" ]; then
-  mkdir -p "$work/.lucchi-test/img" "$work/.lucchi-test/lab"
-  i=0
-  for f in "$data"/lucchi/test/img/*; do
-    if [ $((i % 2)) -eq 0 ]; then
-      n=$(basename "$f"); s=${n%.*}
-      ln -s "$f" "$work/.lucchi-test/img/$n"
-      ln -s "$(ls "$data"/lucchi/test/lab/"$s".* | head -n 1)" "$work/.lucchi-test/lab/"
-    fi
-    i=$((i + 1))
-  done
-  mv "$work/.lucchi-test" "$work/lucchi-test"
-fi
+source "$root/scripts/lucchi-links.sh"
+link_slices "$data/lucchi/test" "$work/lucchi-test" 2
 
 step "tile VNC (source) and Lucchi train (target: 15% points for WDA, labels for the oracle)"
 [ -d "$work/crops/vnc" ] || pd tile "${conf[@]}" --images "$data/vnc/img" --labels "$data/vnc/lab" \

@@ -15,19 +15,8 @@ every=${1:-4}
 pd() { "$root/bin/prompt-das" "$@"; }
 curves="$work/curves"
 mkdir -p "$curves"
-if [ ! -d "$curves/lucchi-5" ]; then
-  mkdir -p "$curves/.lucchi-5/img" "$curves/.lucchi-5/lab"
-  i=0
-  for f in "$data"/lucchi/test/img/*; do
-    if [ $((i % 8)) -eq 0 ]; then
-      n=$(basename "$f")
-      ln -s "$f" "$curves/.lucchi-5/img/$n"
-      ln -s "$data/lucchi/test/lab/$n" "$curves/.lucchi-5/lab/$n"
-    fi
-    i=$((i + 1))
-  done
-  mv "$curves/.lucchi-5" "$curves/lucchi-5"
-fi
+source "$root/scripts/lucchi-links.sh"
+link_slices "$data/lucchi/test" "$curves/lucchi-5" 8
 csv="$curves/curves.csv"
 [ -f "$csv" ] || echo "run,step,minutes,max_probability,dice,aji,pq" >"$csv"
 for run in "$work"/runs/*/; do

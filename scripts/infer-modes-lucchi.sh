@@ -17,19 +17,8 @@ model=${1:-$root/models/vnc-to-lucchi/oracle.pdas}
 pd() { "$root/bin/prompt-das" "$@"; }
 mkdir -p "$work"
 test="$work/lucchi-test"
-if [ ! -d "$test" ]; then
-  mkdir -p "$work/.lucchi-test/img" "$work/.lucchi-test/lab"
-  i=0
-  for f in "$data"/lucchi/test/img/*; do
-    if [ $((i % 2)) -eq 0 ]; then
-      n=$(basename "$f")
-      ln -s "$f" "$work/.lucchi-test/img/$n"
-      ln -s "$data/lucchi/test/lab/$n" "$work/.lucchi-test/lab/$n"
-    fi
-    i=$((i + 1))
-  done
-  mv "$work/.lucchi-test" "$test"
-fi
+source "$root/scripts/lucchi-links.sh"
+link_slices "$data/lucchi/test" "$test" 2
 name=$(basename "$model" .pdas)
 csv="$work/modes.csv"
 [ -f "$csv" ] || echo "model,rotations,stride,windows_per_slice,seconds_per_slice,dice,aji,pq" >"$csv"
