@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import org.promptdas.model.loss.LossWeights;
 
 /**
@@ -81,11 +82,14 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
    * query and background slots (8, 12, 24) and a narrower density Gaussian (3 px).
    */
   public static TrainConfig tiny(Mode mode, int steps, long seed) {
-    TrainConfig p = paper(mode, steps, seed);
-    return new TrainConfig(mode, true, true, true, true, 1, steps, 1e-3, p.power(), p.weightDecay(),
-        p.emaAlpha(), 8, p.queriesPerInstance(), 12, 24, p.foregroundConfidence(),
-        p.backgroundConfidence(), p.peakThreshold(), 3.0, true, p.losses(), seed, PROMPT_FREE_SHARE, 0, 0,
-        false, false);
+    return paper(mode, steps, seed).edit(c -> {
+      c.batch = 1;
+      c.learningRate = 1e-3;
+      c.maxPrompts = 8;
+      c.maxQueries = 12;
+      c.backgroundPoints = 24;
+      c.sigma = 3.0;
+    });
   }
 
   /**
@@ -116,41 +120,43 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
 
   /** These settings with the four ablation switches, the batch size and the learning rate replaced. */
   public TrainConfig with(boolean det, boolean seg, boolean prompts, boolean pcl, int batchSize, double lr) {
-    return new TrainConfig(mode, det, seg, prompts, pcl, batchSize, steps, lr, power, weightDecay,
-        emaAlpha, maxPrompts, queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView);
+    return edit(c -> {
+      c.detectionPseudoLabels = det;
+      c.segmentationPseudoLabels = seg;
+      c.trainingPrompts = prompts;
+      c.contrastive = pcl;
+      c.batch = batchSize;
+      c.learningRate = lr;
+    });
   }
+
 
   /** These settings with the prompt rule replaced ({@link #promptFreeShare}, {@link #promptFreeSteps}). */
   public TrainConfig withPromptFree(double share, int steps) {
-    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
-        contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
-        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, share, steps, warmupSteps,
-        balancedPseudoLabels, strongTargetView);
+    return edit(c -> {
+      c.promptFreeShare = share;
+      c.promptFreeSteps = steps;
+    });
   }
+
 
   /** These settings with {@code steps} warm-up steps. */
   public TrainConfig withWarmup(int steps) {
-    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
-        contrastive, batch, this.steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
-        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, steps, balancedPseudoLabels, strongTargetView);
+    return edit(c -> c.warmupSteps = steps);
   }
+
 
   /**
    * These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}) and the
    * student's target view strong or plain ({@link #strongTargetView}).
    */
   public TrainConfig withTargetRecipe(boolean balanced, boolean strongView) {
-    return new TrainConfig(mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
-        contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
-        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balanced, strongView);
+    return edit(c -> {
+      c.balancedPseudoLabels = balanced;
+      c.strongTargetView = strongView;
+    });
   }
+
 
   /** True when target crops take part in a step. */
   public boolean usesTarget() {
@@ -162,13 +168,11 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return usesTarget() && mode != Mode.ORACLE;
   }
 
+  /** These settings in another mode. */
   public TrainConfig withMode(Mode m) {
-    return new TrainConfig(m, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts,
-        contrastive, batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
-        queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
-        backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-        promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView);
+    return edit(c -> c.mode = m);
   }
+
 
   /**
    * Learning rate at {@code step}: a linear rise over the warm-up steps (step t at (t + 1) / warm-up
@@ -206,6 +210,83 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
       return new ObjectMapper().readValue(json, TrainConfig.class);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** These settings with the fields {@code change} sets on a mutable copy replaced (validated again). */
+  private TrainConfig edit(Consumer<Fields> change) {
+    Fields f = new Fields(this);
+    change.accept(f);
+    return f.build();
+  }
+
+  /** A mutable copy of every field, for {@link #edit}. */
+  private static final class Fields {
+    Mode mode;
+    boolean detectionPseudoLabels;
+    boolean segmentationPseudoLabels;
+    boolean trainingPrompts;
+    boolean contrastive;
+    int batch;
+    int steps;
+    double learningRate;
+    double power;
+    double weightDecay;
+    double emaAlpha;
+    int maxPrompts;
+    int queriesPerInstance;
+    int maxQueries;
+    int backgroundPoints;
+    double foregroundConfidence;
+    double backgroundConfidence;
+    double peakThreshold;
+    double sigma;
+    boolean augment;
+    LossWeights losses;
+    long seed;
+    double promptFreeShare;
+    int promptFreeSteps;
+    int warmupSteps;
+    boolean balancedPseudoLabels;
+    boolean strongTargetView;
+
+    Fields(TrainConfig c) {
+      mode = c.mode;
+      detectionPseudoLabels = c.detectionPseudoLabels;
+      segmentationPseudoLabels = c.segmentationPseudoLabels;
+      trainingPrompts = c.trainingPrompts;
+      contrastive = c.contrastive;
+      batch = c.batch;
+      steps = c.steps;
+      learningRate = c.learningRate;
+      power = c.power;
+      weightDecay = c.weightDecay;
+      emaAlpha = c.emaAlpha;
+      maxPrompts = c.maxPrompts;
+      queriesPerInstance = c.queriesPerInstance;
+      maxQueries = c.maxQueries;
+      backgroundPoints = c.backgroundPoints;
+      foregroundConfidence = c.foregroundConfidence;
+      backgroundConfidence = c.backgroundConfidence;
+      peakThreshold = c.peakThreshold;
+      sigma = c.sigma;
+      augment = c.augment;
+      losses = c.losses;
+      seed = c.seed;
+      promptFreeShare = c.promptFreeShare;
+      promptFreeSteps = c.promptFreeSteps;
+      warmupSteps = c.warmupSteps;
+      balancedPseudoLabels = c.balancedPseudoLabels;
+      strongTargetView = c.strongTargetView;
+    }
+
+    TrainConfig build() {
+      return new TrainConfig(
+      mode, detectionPseudoLabels, segmentationPseudoLabels, trainingPrompts, contrastive,
+          batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
+          queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
+          backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
+          promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView);
     }
   }
 }
