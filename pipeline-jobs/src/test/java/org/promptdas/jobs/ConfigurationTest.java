@@ -28,6 +28,7 @@ import org.promptdas.jobs.stages.SweepStage;
 import org.promptdas.jobs.stages.SynthStage;
 import org.promptdas.jobs.stages.TileStage;
 import org.promptdas.jobs.stages.TrainStage;
+import org.promptdas.model.train.TrainConfig;
 
 class ConfigurationTest {
   private static final List<Class<?>> STAGES =
@@ -121,6 +122,26 @@ class ConfigurationTest {
     Config bad = ConfigLoader.load(exp, List.of("train.recompute-encoder=sometimes"));
     BadConfig e = assertThrows(BadConfig.class, () -> new TrainStage().settings(bad));
     assertTrue(e.getMessage().contains("prompt-das.train.recompute-encoder"), e.getMessage());
+  }
+
+  @Test
+  void pseudoLabelThresholdsDefaultToThePapersAndReachTheTrainingConfiguration() {
+    List<Path> exp = List.of(Path.of("../conf/vnc-to-lucchi.conf"));
+    TrainConfig preset = trainConfig(ConfigLoader.load(exp, List.of()));
+    assertEquals(0.9, preset.foregroundConfidence());
+    assertEquals(0.1, preset.backgroundConfidence());
+    TrainConfig strict = trainConfig(ConfigLoader.load(exp,
+        List.of("train.foreground-confidence=0.97", "train.background-confidence=0.02")));
+    assertEquals(0.97, strict.foregroundConfidence());
+    assertEquals(0.02, strict.backgroundConfidence());
+    assertEquals(preset.withConfidence(0.97, 0.02), strict, "nothing else changes");
+    Config bad = ConfigLoader.load(exp, List.of("train.foreground-confidence=0.3"));
+    BadConfig e = assertThrows(BadConfig.class, () -> new TrainStage().settings(bad));
+    assertTrue(e.getMessage().contains("prompt-das.train.foreground-confidence"), e.getMessage());
+  }
+
+  private static TrainConfig trainConfig(Config c) {
+    return TrainStage.trainConfig(new StageCommand.Context(c, new TrainStage().settings(c), null, null));
   }
 
   @Test

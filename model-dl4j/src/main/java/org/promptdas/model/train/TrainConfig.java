@@ -158,6 +158,18 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   }
 
 
+  /**
+   * These settings with the teacher's confidence thresholds replaced: target pixels above
+   * {@code foreground} are foreground pseudo-labels, below {@code background} background, the rest
+   * unlabelled.
+   */
+  public TrainConfig withConfidence(double foreground, double background) {
+    return edit(c -> {
+      c.foregroundConfidence = foreground;
+      c.backgroundConfidence = background;
+    });
+  }
+
   /** True when target crops take part in a step. */
   public boolean usesTarget() {
     return mode != Mode.SOURCE_ONLY;

@@ -93,6 +93,10 @@ public final class TrainStage extends StageCommand {
   public static final Param<String> STRONG_VIEW = Param.oneOf("prompt-das.train.strong-target-view",
       "the student sees target crops in a strong photometric view of what the teacher labelled (auto: the "
       + "network's preset)", List.of("auto", "true", "false"));
+  public static final Param<Double> FOREGROUND_CONFIDENCE = Param.number("prompt-das.train.foreground-confidence",
+      "teacher probability above which a target pixel is a foreground pseudo-label (paper: 0.9)", 0.5, 1);
+  public static final Param<Double> BACKGROUND_CONFIDENCE = Param.number("prompt-das.train.background-confidence",
+      "teacher probability below which a target pixel is a background pseudo-label (paper: 0.1)", 0, 0.5);
   public static final Param<Long> SEED = Param.longValue("prompt-das.train.seed", "seed of every random choice");
   public static final Param<Integer> CHECKPOINT_EVERY = Param.integer("prompt-das.train.checkpoint-every",
       "rounds between checkpoints", 1, 100_000_000);
@@ -137,9 +141,8 @@ public final class TrainStage extends StageCommand {
   @Override
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
-        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, STRONG_VIEW, SEED,
-        CHECKPOINT_EVERY,
-        KEEP_CHECKPOINTS, PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
+        LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, STRONG_VIEW,
+        FOREGROUND_CONFIDENCE, BACKGROUND_CONFIDENCE, SEED, CHECKPOINT_EVERY, KEEP_CHECKPOINTS, PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
   }
 
   @Override
@@ -157,7 +160,7 @@ public final class TrainStage extends StageCommand {
   }
 
   /** The training configuration the settings ask for. */
-  static TrainConfig trainConfig(Context ctx) {
+  public static TrainConfig trainConfig(Context ctx) {
     Mode m = mode(ctx.get(MODE));
     TrainConfig preset = TrainConfig.forNetwork(ctx.get(NETWORK), m, ctx.get(STEPS), ctx.get(SEED));
     double lr = ctx.get(LEARNING_RATE) > 0 ? ctx.get(LEARNING_RATE) : preset.learningRate();
@@ -165,7 +168,8 @@ public final class TrainStage extends StageCommand {
     return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr)
         .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS))
         .withTargetRecipe(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()),
-            flag(ctx.get(STRONG_VIEW), preset.strongTargetView()));
+            flag(ctx.get(STRONG_VIEW), preset.strongTargetView()))
+        .withConfidence(ctx.get(FOREGROUND_CONFIDENCE), ctx.get(BACKGROUND_CONFIDENCE));
   }
 
   /** An auto/true/false setting: auto takes the preset's value. */
