@@ -7,10 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.promptdas.core.PromptDasException.BadConfig;
@@ -36,8 +40,8 @@ import picocli.CommandLine.Option;
  * network) for each network, rotation setting and stride; per mode it prints the windows per
  * slice, seconds per slice (infer's own per-slice time, median), windows per second, slices per
  * executor-hour and peak resident memory. A last run pushes {@code --memory-slices} slices through
- * the cheapest mode of the first network and prints the peak beside that of one slice: infer holds
- * one slice and one model whatever the count. With {@code --size} below 4096 the seconds and
+ * the cheapest mode of the first network and prints the resident memory's peak slice by slice:
+ * infer holds one slice and one model whatever the count. With {@code --size} below 4096 the seconds and
  * slices per hour of a 4096x4096 slice are computed from the measured windows per second (the
  * line says so). A benchmark: it prints numbers and asserts nothing.
  */
@@ -46,6 +50,7 @@ import picocli.CommandLine.Option;
 public final class BenchInfer implements Callable<Integer> {
   private static final int FULL = 4096;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SAMPLE_MS = 200;
 
   @Option(names = "--configs", split = ",", description = "Networks (random weights): tiny, small, cpu, "
       + "paper (default small,paper).")
@@ -132,11 +137,7 @@ public final class BenchInfer implements Callable<Integer> {
         Network n = networks.get(0);
         int s = strides(n).stream().max(Integer::compare).orElseThrow();
         boolean rot = rotations.contains(false) ? false : rotations.get(0);
-        Mode one = timeMode(spark, base, n, linkFirst(all, dir.resolve("slices-1"), 1), rot, s, dir);
-        Mode many = timeMode(spark, base, n, all, rot, s, dir);
-        System.out.printf(Locale.ROOT, "memory: %s, rotations %b, stride %d: peak RSS %.2f GB over 1 slice, "
-            + "%.2f GB over %d slices (resident now %.2f GB)%n", n.name(), rot, s, one.peakGb(), many.peakGb(),
-            memorySlices, ProcessMemory.residentGb());
+        memoryRun(spark, base, n, all, rot, s, dir.resolve("out-memory"));
       }
       summary(modes);
       return 0;
@@ -181,6 +182,50 @@ public final class BenchInfer implements Callable<Integer> {
         + "%6.1f windows/s, peak RSS %.2f GB%n", m.network(), rot, stride, windows, m.secondsPerSlice(),
         seconds.length, m.windowsPerSecond(), peak);
     return m;
+  }
+
+  /**
+   * The infer stage over every slice of {@code images} with the resident memory sampled every
+   * {@value #SAMPLE_MS} ms: prints its peak while each slice ran (a slice ends when its stats are
+   * written), which stays flat when infer holds one slice and one model whatever the count.
+   */
+  private void memoryRun(SparkSession spark, Config base, Network n, Path images, boolean rot, int stride,
+      Path out) throws IOException {
+    List<double[]> samples = Collections.synchronizedList(new ArrayList<>()); // {epoch ms, GB}
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "resident-memory-sampler");
+      t.setDaemon(true);
+      return t;
+    });
+    sampler.scheduleAtFixedRate(() -> samples.add(new double[] {System.currentTimeMillis(),
+        ProcessMemory.residentGb()}), 0, SAMPLE_MS, TimeUnit.MILLISECONDS);
+    try {
+      infer(spark, base, n, images, rot, stride, out);
+    } finally {
+      sampler.shutdownNow();
+    }
+    long[] ends;
+    try (Stream<Path> stats = Files.list(out.resolve("stats"))) {
+      ends = stats.mapToLong(p -> p.toFile().lastModified()).sorted().toArray();
+    }
+    double[] peaks = new double[ends.length];
+    synchronized (samples) {
+      for (double[] sample : samples) {
+        for (int k = 0; k < ends.length; k++) {
+          if (sample[0] <= ends[k]) {
+            peaks[k] = Math.max(peaks[k], sample[1]);
+            break;
+          }
+        }
+      }
+    }
+    StringBuilder line = new StringBuilder();
+    for (double p : peaks) {
+      line.append(String.format(Locale.ROOT, " %.2f", p));
+    }
+    System.out.printf(Locale.ROOT, "memory: %s, rotations %b, stride %d, %d slices: resident-memory peak while "
+        + "each slice ran (GB):%s%n", n.name(), rot, stride, ends.length, line);
+    delete(out);
   }
 
   /** The infer stage on {@code images}; each slice's own seconds from its stats. */
