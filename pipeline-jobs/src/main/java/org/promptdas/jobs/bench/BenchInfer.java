@@ -179,7 +179,7 @@ public final class BenchInfer implements Callable<Integer> {
     int windows = windows(n.window(), stride, rot, size);
     Mode m = new Mode(n.name(), n.window(), rot, stride, windows, seconds[seconds.length / 2], peak);
     System.out.printf(Locale.ROOT, "%-6s rotations %-5b stride %3d: %6d windows/slice, %8.1f s/slice (median of %d), "
-        + "%6.1f windows/s, peak RSS %.2f GB%n", m.network(), rot, stride, windows, m.secondsPerSlice(),
+        + "%6.3g windows/s, peak RSS %.2f GB%n", m.network(), rot, stride, windows, m.secondsPerSlice(),
         seconds.length, m.windowsPerSecond(), peak);
     return m;
   }
@@ -255,7 +255,7 @@ public final class BenchInfer implements Callable<Integer> {
     for (Mode m : modes) {
       int windows = windows(m.window(), m.stride(), m.rotations(), FULL);
       double s = size == FULL ? m.secondsPerSlice() : windows / m.windowsPerSecond();
-      System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %.1f | %.0f%s | %.1f | %.2f |%n", m.network(),
+      System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %.3g | %.0f%s | %.3g | %.2f |%n", m.network(),
           m.rotations() ? "4" : "off", m.stride(), windows, m.windowsPerSecond(), s, size == FULL ? "" : " (from windows/s)",
           3600 / s, m.peakGb());
     }
