@@ -7,8 +7,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The paper's claim in miniature, on the generated source/target domains with the tiny network and
  * fixed seeds: after the same source pre-training (100 steps) and the same number of further steps
- * (100), the UDA and WDA models segment held-out target crops better than the source-only model.
- * Measured here: source-only 0.755, UDA 0.841, WDA 0.835 target Dice (no testing prompts).
+ * (100), the UDA and WDA models segment held-out target crops better than the source-only model
+ * (each prints its target Dice, no testing prompts).
  */
 class AdaptationTest {
 
