@@ -10,7 +10,7 @@ import org.promptdas.model.engine.Engine;
 import org.promptdas.model.train.Gradients;
 
 /**
- * Checks the analytic gradients of a graph's loss, as training computes them ({@link SessionArrays}), against central finite differences at a
+ * Checks the analytic gradients of a graph's loss, as training computes them (in an {@link org.promptdas.model.engine.Engine}), against central finite differences at a
  * few random entries of every trainable variable (double precision graphs). An entry that
  * disagrees at step 1e-6 is re-checked at 1e-8: a step can straddle a ReLU kink (a bias before a
  * group norm moves a whole channel), an artefact that shrinks with the step, unlike a wrong gradient.

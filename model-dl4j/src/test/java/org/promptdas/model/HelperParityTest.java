@@ -21,7 +21,7 @@ import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Gradients;
 
 /**
- * The native build and helper policy in force ({@link NativeHelpers}) against double precision,
+ * The native build and helper policy in force ({@code Engine.describe()}) against double precision,
  * which libnd4j runs without oneDNN kernels: the three heads' outputs and every weight's gradient of
  * a loss over all three, at several input sizes, batch sizes and prompt counts. This is the test
  * that decides whether a helper-enabled build may be trusted (parity-small covers one size only).
