@@ -172,6 +172,7 @@ public record Blosc(String cname, int clevel, int shuffle, int typeSize) impleme
     }
     System.arraycopy(src, n * ts, dst, at + n * ts, bsize - n * ts);
   }
+
   /** Bit shuffle, {@link #bitunshuffle}'s inverse (blocks of n elements, n not a multiple of 8, copied). */
   static void bitshuffle(byte[] src, int bsize, int ts, byte[] dst) {
     int n = bsize / ts;
@@ -193,9 +194,11 @@ public record Blosc(String cname, int clevel, int shuffle, int typeSize) impleme
     System.arraycopy(src, n * ts, dst, n * ts, bsize - n * ts);
   }
 
-
   @Override
   public byte[] encode(byte[] raw) {
+    if (shuffle < 0 || shuffle > 2) {
+      throw new IllegalArgumentException("Blosc shuffle must be 0, 1 or 2, got " + shuffle);
+    }
     int n = raw.length;
     int code = codecCode(cname);
     int ts = Math.max(1, typeSize);
@@ -209,8 +212,6 @@ public record Blosc(String cname, int clevel, int shuffle, int typeSize) impleme
       block = new byte[n];
       bitshuffle(raw, n, ts, block);
       shuffleFlag = FLAG_BITSHUFFLE;
-    } else if (shuffle != 0 && shuffle != 1) {
-      throw new IllegalArgumentException("Blosc shuffle must be 0, 1 or 2, got " + shuffle);
     }
     byte[] packed = compress(code, block);
     boolean rawBlock = packed.length >= n;  // a stream as long as the block would read as a raw copy

@@ -69,6 +69,15 @@ class CodecTest {
   }
 
   @Test
+  void bloscRoundTripsChunksShorterThanOneElement() {
+    byte[] raw = {7, 9, 11};
+    for (int shuffle = 0; shuffle <= 2; shuffle++) {
+      Blosc b = new Blosc("lz4", 5, shuffle, 4);
+      assertArrayEquals(raw, b.decode(b.encode(raw), raw.length), "shuffle " + shuffle);
+    }
+  }
+
+  @Test
   void bitShuffleIsUndoneByBitUnshuffle() {
     byte[] raw = sample(8 * 4 * 5, 3);
     byte[] shuffled = new byte[raw.length];
