@@ -34,14 +34,14 @@ import org.nd4j.linalg.api.ops.impl.transforms.gradient.ThresholdReluBp;
  */
 final class BackwardRewrites {
   /** Without these the backward graph cannot run. */
-  static final List<Rewrite> REQUIRED = List.of(Rewrite.of("pixel-sums", PixelSums::rewrite));
+  static final List<Rewrite> REQUIRED = List.of(new Rewrite("pixel-sums", PixelSums::rewrite));
   /** Faster ops, copies only: the graph still runs in SameDiff's own session. */
-  static final List<Rewrite> FASTER = List.of(Rewrite.of("conv", ConvBackward::rewrite),
-      Rewrite.of("broadcast", BroadcastGradients::rewrite), Rewrite.of("slices", SliceGradients::rewrite));
+  static final List<Rewrite> FASTER = List.of(new Rewrite("conv", ConvBackward::rewrite),
+      new Rewrite("broadcast", BroadcastGradients::rewrite), new Rewrite("slices", SliceGradients::rewrite));
   /** Views instead of copies. */
-  static final Rewrite VIEWS = Rewrite.of("views", SharedViews::rewrite);
+  static final Rewrite VIEWS = new Rewrite("views", SharedViews::rewrite);
   /** ReLU's gradient as a product with a step. */
-  static final Rewrite RELU = Rewrite.of("relu", BackwardRewrites::relu);
+  static final Rewrite RELU = new Rewrite("relu", BackwardRewrites::relu);
 
   private BackwardRewrites() {}
 

@@ -130,7 +130,6 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     });
   }
 
-
   /** These settings with the prompt rule replaced ({@link #promptFreeShare}, {@link #promptFreeSteps}). */
   public TrainConfig withPromptFree(double share, int steps) {
     return edit(c -> {
@@ -139,12 +138,10 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     });
   }
 
-
   /** These settings with {@code steps} warm-up steps. */
   public TrainConfig withWarmup(int steps) {
     return edit(c -> c.warmupSteps = steps);
   }
-
 
   /**
    * These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}) and the
@@ -156,7 +153,6 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
       c.strongTargetView = strongView;
     });
   }
-
 
   /**
    * These settings with the teacher's confidence thresholds replaced: target pixels above
@@ -184,7 +180,6 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   public TrainConfig withMode(Mode m) {
     return edit(c -> c.mode = m);
   }
-
 
   /**
    * Learning rate at {@code step}: a linear rise over the warm-up steps (step t at (t + 1) / warm-up

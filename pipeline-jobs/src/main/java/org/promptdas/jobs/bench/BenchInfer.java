@@ -115,7 +115,7 @@ public final class BenchInfer implements Callable<Integer> {
       }
       int count = Math.max(slices, memorySlices);
       System.out.printf(Locale.ROOT, "generating %d target-domain slices of %dx%d ...%n", count, size, size);
-      Path all = slicesFolder(dir.resolve("slices-" + count), count);
+      Path all = slicesFolder(dir.resolve("slices-" + count), count, size);
       Path timed = linkFirst(all, dir.resolve("slices-" + slices), slices);
       Path warm = slicesFolder(dir.resolve("warm-up"), 1, 2 * networks.stream().mapToInt(Network::window).max().orElseThrow());
       Config base = ConfigLoader.load(List.of(), List.of("prompt-das.spark.master=\"local[1]\""));
@@ -136,7 +136,7 @@ public final class BenchInfer implements Callable<Integer> {
       if (memorySlices > 0) {
         Network n = networks.get(0);
         int s = strides(n).stream().max(Integer::compare).orElseThrow();
-        boolean rot = rotations.contains(false) ? false : rotations.get(0);
+        boolean rot = !rotations.contains(false);
         memoryRun(spark, base, n, all, rot, s, dir.resolve("out-memory"));
       }
       summary(modes);
@@ -264,10 +264,6 @@ public final class BenchInfer implements Callable<Integer> {
   /** Windows (rotations counted) the paper's sliding window runs over a {@code side}^2 slice. */
   private static int windows(int window, int stride, boolean rotations, int side) {
     return new TileGrid(window, stride, TileGrid.SmallSlicePolicy.PAD).count(side, side, "bench") * (rotations ? 4 : 1);
-  }
-
-  private Path slicesFolder(Path folder, int count) throws IOException {
-    return slicesFolder(folder, count, size);
   }
 
   /** {@code count} generated target-domain slices of {@code side} px as PNGs. */

@@ -191,9 +191,10 @@ public final class InferStage extends StageCommand {
       boolean png = !ctx.get(FORMAT).equals("zarr");
       boolean zarr = !ctx.get(FORMAT).equals("png");
       if (zarr) {
+        Codec codec = Codec.named(ctx.get(ZARR_COMPRESSOR), 1);
         for (String image : List.of(PROB_ZARR, MASK_ZARR)) {
           OmeZarr.createImage(new HadoopStore(files, new Path(outDir, image)), image, slices.size(),
-              slices.get(0).height(), slices.get(0).width(), ctx.get(ZARR_CHUNK), Codec.named(ctx.get(ZARR_COMPRESSOR), 1));
+              slices.get(0).height(), slices.get(0).width(), ctx.get(ZARR_CHUNK), codec);
         }
       }
       Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
