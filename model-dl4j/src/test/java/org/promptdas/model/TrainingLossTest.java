@@ -135,6 +135,38 @@ class TrainingLossTest {
   }
 
   @Test
+  void shardLossesWithTheBatchsDenominatorsAddUpToTheBatchLoss() {
+    Map<String, INDArray> whole = sd.output(ph, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS,
+        TrainingLoss.PCL_LOSS, TrainingLoss.LOSS);
+    SameDiff shard = PromptDasGraph.build(Weights.initialise(CFG, 2), 1, P, Q + K, DataType.DOUBLE);
+    TrainingLoss.attach(shard, CFG, 1, P, Q, K, W, DataType.DOUBLE, TrainingLoss.Normalisers.GIVEN);
+    Map<String, INDArray> norms = Map.of(
+        TrainingLoss.SEG_NORM, Nd4j.scalar(ph.get(TrainingLoss.SEG_WEIGHT).sumNumber().doubleValue() + 1e-6),
+        TrainingLoss.DET_NORM, Nd4j.scalar(ph.get(TrainingLoss.DET_WEIGHT).sumNumber().doubleValue() * 32 * 32 + 1e-6),
+        TrainingLoss.PCL_NORM, Nd4j.scalar((double) B));
+    Map<String, Double> sums = new HashMap<>();
+    for (int b = 0; b < B; b++) {
+      Map<String, INDArray> row = new HashMap<>(norms);
+      for (Map.Entry<String, INDArray> e : ph.entrySet()) {
+        row.put(e.getKey(), e.getValue().slice(b).dup().reshape(prepend(e.getValue().shape())));
+      }
+      shard.output(row, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS, TrainingLoss.LOSS)
+          .forEach((k, v) -> sums.merge(k, v.getDouble(0), Double::sum));
+    }
+    for (String k : whole.keySet()) {
+      assertTrue(whole.get(k).getDouble(0) != 0, k + " is 0 here, so the check would prove nothing");
+      assertEquals(whole.get(k).getDouble(0), sums.get(k), 1e-9, k);
+    }
+  }
+
+  /** {@code shape} with its first axis (the batch) set to 1. */
+  private static long[] prepend(long[] shape) {
+    long[] out = shape.clone();
+    out[0] = 1;
+    return out;
+  }
+
+  @Test
   void lossGradientsMatchFiniteDifferences() {
     FiniteDifferences.Result r = FiniteDifferences.check(sd, ph, TrainingLoss.LOSS, 2, 3);
     System.out.println("loss gradient check: " + r.checked() + " entries, " + r.failures().size() + " failures");

@@ -27,6 +27,7 @@ import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.ParamSpec;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.train.Mode;
 import org.promptdas.model.train.TrainConfig;
 import org.promptdas.model.train.TrainingState;
@@ -89,8 +90,8 @@ class TrainStageTest {
     byte[] start = Checkpoint.toBytes(TrainingState.initial(Weights.initialise(NetworkConfig.tiny(), 42), cfg));
     List<List<CropRecord>> src = dealt("src.parquet", false);
     List<List<CropRecord>> tgt = dealt("tgt.parquet", true);
-    WorkerResult w0 = LocalRound.run(start, 0, src.get(0), tgt.get(0), 2, false);
-    WorkerResult w1 = LocalRound.run(start, 1, src.get(1), tgt.get(1), 2, false);
+    WorkerResult w0 = LocalRound.run(start, 0, src.get(0), tgt.get(0), 2, Execution.PLAIN);
+    WorkerResult w1 = LocalRound.run(start, 1, src.get(1), tgt.get(1), 2, Execution.PLAIN);
     assertFalse(Arrays.equals(w0.state(), w1.state()), "the workers trained on different crops");
     float[] mean = new float[w0.state().length];
     for (int i = 0; i < mean.length; i++) {

@@ -24,6 +24,11 @@ import org.promptdas.model.network.PromptDasGraph;
  *       queries and averaged over the batch;</li>
  *   <li>{@value #LOSS} = the weighted sum, set as the graph's loss.</li>
  * </ul>
+ * With {@link Normalisers#GIVEN} the three denominators (the weighted pixel count, the supervised
+ * density pixel count and the batch size) are the scalar placeholders {@value #SEG_NORM},
+ * {@value #DET_NORM} and {@value #PCL_NORM} instead of sums over the graph's own rows, so that the
+ * losses of the shards of a batch ({@code Engine.concurrently}) add up to the whole batch's loss and
+ * their gradients to its gradient.
  */
 public final class TrainingLoss {
   public static final String SEG_TARGET = "seg_target";
@@ -37,38 +42,59 @@ public final class TrainingLoss {
   public static final String DET_LOSS = "loss_det";
   public static final String PCL_LOSS = "loss_pcl";
   public static final String LOSS = "loss";
+  public static final String SEG_NORM = "loss_seg_norm";
+  public static final String DET_NORM = "loss_det_norm";
+  public static final String PCL_NORM = "loss_pcl_norm";
+
+  /** Where the losses' denominators come from. */
+  public enum Normalisers {
+    /** Sums over the graph's own rows: the graph holds the whole batch. */
+    OWN_ROWS,
+    /** Placeholders: the graph holds one shard of a batch whose denominators are given. */
+    GIVEN
+  }
 
   private TrainingLoss() {}
 
   public static void attach(SameDiff sd, NetworkConfig c, int b, int prompts, int queries,
       int backgrounds, LossWeights w, DataType type) {
+    attach(sd, c, b, prompts, queries, backgrounds, w, type, Normalisers.OWN_ROWS);
+  }
+
+  /** {@link #attach(SameDiff, NetworkConfig, int, int, int, int, LossWeights, DataType)} with the given denominators. */
+  public static void attach(SameDiff sd, NetworkConfig c, int b, int prompts, int queries,
+      int backgrounds, LossWeights w, DataType type, Normalisers norms) {
+    boolean given = norms == Normalisers.GIVEN;
     int s = c.imageSize();
     SDVariable x = sd.getVariable(PromptDasGraph.SEG_LOGITS_FULL);
     SDVariable y = sd.placeHolder(SEG_TARGET, type, b, s, s);
     SDVariable m = sd.placeHolder(SEG_WEIGHT, type, b, s, s);
     // stable BCE with logits: max(x, 0) - x y + log(1 + exp(-|x|))
     SDVariable bce = sd.nn.relu(x, 0).sub(x.mul(y)).add(sd.math.log1p(sd.math.exp(sd.math.abs(x).neg())));
-    SDVariable seg = sd.sum(bce.mul(m)).div(sd.sum(m).add(1e-6));
+    SDVariable seg = sd.sum(bce.mul(m)).div(given ? sd.placeHolder(SEG_NORM, type) : sd.sum(m).add(1e-6));
     sd.updateVariableNameAndReference(seg, SEG_LOSS);
 
     SDVariable det = sd.getVariable(PromptDasGraph.DET);
     SDVariable dt = sd.placeHolder(DET_TARGET, type, b, 1, s, s);
     SDVariable dw = sd.placeHolder(DET_WEIGHT, type, b);
     SDVariable sq = sd.math.square(det.sub(dt)).mul(sd.reshape(dw, b, 1, 1, 1));
-    SDVariable detLoss = sd.sum(sq).div(sd.sum(dw).mul((double) s * s).add(1e-6));
+    SDVariable detLoss = sd.sum(sq).div(given ? sd.placeHolder(DET_NORM, type)
+        : sd.sum(dw).mul((double) s * s).add(1e-6));
     sd.updateVariableNameAndReference(detLoss, DET_LOSS);
 
     SDVariable total = seg.mul(w.segmentation()).add(detLoss.mul(w.detection()));
     if (queries > 0 && backgrounds > 0 && w.contrastive() > 0) {
-      SDVariable pcl = contrastive(sd, c, b, prompts, queries, backgrounds, w.temperature(), type);
+      SDVariable pcl = contrastive(sd, c, b, prompts, queries, backgrounds, w.temperature(), type,
+          given ? sd.placeHolder(PCL_NORM, type) : null);
       total = total.add(pcl.mul(w.contrastive()));
     }
     sd.updateVariableNameAndReference(total, LOSS);
     sd.setLossVariables(LOSS);
   }
 
+  /** PCL over b rows, summed over queries and divided by {@code rows} (b when null). */
   private static SDVariable contrastive(SameDiff sd, NetworkConfig c, int b, int p, int q, int k,
-      double tau, DataType type) {
+      double tau, DataType type, SDVariable rows) {
     int d = c.embedDim();
     SDVariable z = sd.getVariable(PromptDasGraph.CONTRAST);                       // [b, t, d]
     SDVariable promptW = sd.placeHolder(PROMPT_WEIGHT, type, b, p);
@@ -86,7 +112,7 @@ public final class TrainingLoss {
     SDVariable max = sd.max(all, true, 2);
     SDVariable lse = sd.math.log(sd.sum(sd.math.exp(all.sub(max)), true, 2)).add(max);
     SDVariable perQuery = sd.reshape(lse.sub(pos), b, q).mul(queryW);
-    SDVariable pcl = sd.sum(perQuery).div(b);
+    SDVariable pcl = rows == null ? sd.sum(perQuery).div(b) : sd.sum(perQuery).div(rows);
     sd.updateVariableNameAndReference(pcl, PCL_LOSS);
     return pcl;
   }

@@ -73,6 +73,26 @@ final class StepInputs {
     return ph;
   }
 
+  /**
+   * The denominators of {@link TrainingLoss}'s losses for the whole batch, as the scalar
+   * placeholders of graphs that each hold a shard of it ({@link TrainingLoss.Normalisers#GIVEN}):
+   * the weighted pixel count, the supervised density pixel count (each plus 1e-6, as in the graph)
+   * and the batch size.
+   */
+  static Map<String, INDArray> normalisers(List<Row> batch, int n) {
+    double weighted = 0;
+    int supervised = 0;
+    for (Row r : batch) {
+      for (float w : r.segWeight()) {
+        weighted += w;
+      }
+      supervised += r.detSupervised() ? 1 : 0;
+    }
+    return Map.of(TrainingLoss.SEG_NORM, Nd4j.scalar((float) (weighted + 1e-6)),
+        TrainingLoss.DET_NORM, Nd4j.scalar((float) ((double) supervised * n * n + 1e-6)),
+        TrainingLoss.PCL_NORM, Nd4j.scalar((float) batch.size()));
+  }
+
   private static INDArray stack(List<float[]> maps, int b, int n) {
     INDArray out = Nd4j.create(DataType.FLOAT, b, n, n);
     for (int i = 0; i < b; i++) {

@@ -6,7 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -39,8 +41,11 @@ import org.promptdas.model.train.TrainingTargets.Row;
  *       the sparse points. Oracle: target crops are treated as labelled source crops.</li>
  * </ul>
  * Every random choice of step t derives from (seed, random stream, t), so two runs with the same
- * seed give bit-identical parameters and a run resumed from a checkpoint ({@link #state},
- * {@link #from}) continues exactly. Not thread-safe.
+ * seed (and {@link Execution#shards}) give bit-identical parameters and a run resumed from a
+ * checkpoint ({@link #state}, {@link #from}) continues exactly. With several shards the student
+ * and the teacher exist once per shard (graphs for {@code batch / shards} crops each, their weights
+ * kept equal to the first shard's), each step's rows and the teacher's crops are split into
+ * contiguous shards that run side by side, and the shards' gradients are added. Not thread-safe.
  */
 public final class Trainer {
   private final NetworkConfig net;
@@ -49,26 +54,34 @@ public final class Trainer {
   private final int slots;
   private final int queries;
   private final int backgrounds;
-  private final StudentGraph student;
-  private final SameDiff teacher;
+  private final int shards;
+  /** The student, once per shard; the first one's arrays are the live parameters. */
+  private final List<StudentGraph> students = new ArrayList<>();
+  /** The teacher, once per shard (none without a teacher); the first one's arrays are the live ones. */
+  private final List<SameDiff> teachers = new ArrayList<>();
+  /** One engine per shard: its student and teacher run one after the other on its array cache. */
+  private final List<Engine> engines = new ArrayList<>();
   private final Map<String, INDArray> params = new LinkedHashMap<>();
   private final TrainingTargets targets;
   private final AdamW optimiser;
-  private final Engine engine = new Engine();
   private long step;
   private long stream;
   private boolean teacherHeld;
 
   public Trainer(Weights init, TrainConfig cfg) {
-    this(init, cfg, false);
+    this(init, cfg, Execution.PLAIN);
   }
 
   /**
-   * A trainer whose student recomputes the encoder's activations during the backward pass when
-   * {@code recomputeEncoder} ({@link StudentGraph}): the same steps in less memory and about a
-   * third more encoder time.
+   * A trainer running its steps as {@code execution} says.
+   *
+   * @throws IllegalArgumentException if the shards do not divide the batch
    */
-  public Trainer(Weights init, TrainConfig cfg, boolean recomputeEncoder) {
+  public Trainer(Weights init, TrainConfig cfg, Execution execution) {
+    if (cfg.batch() % execution.shards() != 0) {
+      throw new IllegalArgumentException(execution.shards() + " shards do not divide a batch of " + cfg.batch());
+    }
+    this.shards = execution.shards();
     this.net = init.config();
     this.cfg = cfg;
     this.rows = cfg.usesTarget() ? 2 * cfg.batch() : cfg.batch();
@@ -76,12 +89,19 @@ public final class Trainer {
     boolean pcl = cfg.contrastive() && cfg.hasTeacher();
     this.queries = pcl ? cfg.maxQueries() : 0;
     this.backgrounds = pcl ? cfg.backgroundPoints() : 0;
-    this.student = StudentGraph.build(init, rows, slots, queries + backgrounds, recomputeEncoder);
-    TrainingLoss.attach(student.head(), net, rows, slots, queries, backgrounds, cfg.losses(), DataType.FLOAT);
-    student.prepare();
-    params.putAll(student.trainables());
-    this.teacher = cfg.hasTeacher()
-        ? PromptDasGraph.buildInference(init, cfg.batch(), slots, 0, DataType.FLOAT) : null;
+    for (int i = 0; i < shards; i++) {
+      StudentGraph student = StudentGraph.build(init, rows / shards, slots, queries + backgrounds,
+          execution.recomputeEncoder());
+      TrainingLoss.attach(student.head(), net, rows / shards, slots, queries, backgrounds, cfg.losses(),
+          DataType.FLOAT, shards > 1 ? TrainingLoss.Normalisers.GIVEN : TrainingLoss.Normalisers.OWN_ROWS);
+      student.prepare();
+      students.add(student);
+      if (cfg.hasTeacher()) {
+        teachers.add(PromptDasGraph.buildInference(init, cfg.batch() / shards, slots, 0, DataType.FLOAT));
+      }
+      engines.add(new Engine());
+    }
+    params.putAll(students.get(0).trainables());
     this.targets = new TrainingTargets(cfg, net.imageSize(), queries, backgrounds);
     this.optimiser = new AdamW(TrainConfig.ADAM_BETA1, TrainConfig.ADAM_BETA2, TrainConfig.ADAM_EPSILON,
         cfg.weightDecay(), Weights::decays);
@@ -106,7 +126,7 @@ public final class Trainer {
 
   /** The teacher (the student itself when the mode has none). */
   public Weights teacherWeights() {
-    return teacher == null ? studentWeights() : Weights.fromGraph(net, Gradients.trainables(teacher));
+    return teachers.isEmpty() ? studentWeights() : Weights.fromGraph(net, Gradients.trainables(teachers.get(0)));
   }
 
   /**
@@ -131,7 +151,7 @@ public final class Trainer {
   public TrainingState state() {
     Map<String, INDArray> s = copy(params);
     return new TrainingState(net, cfg, step, optimiser.steps(), s,
-        teacher == null ? s : copy(Gradients.trainables(teacher)),
+        teachers.isEmpty() ? s : copy(Gradients.trainables(teachers.get(0))),
         copy(optimiser.firstMoments()), copy(optimiser.secondMoments()));
   }
 
@@ -146,13 +166,13 @@ public final class Trainer {
 
   /** A trainer continuing from {@code state}. */
   public static Trainer from(TrainingState state) {
-    return from(state, false);
+    return from(state, Execution.PLAIN);
   }
 
-  /** A trainer continuing from {@code state}, recomputing the encoder if {@code recomputeEncoder}. */
-  public static Trainer from(TrainingState state, boolean recomputeEncoder) {
+  /** A trainer continuing from {@code state}, running its steps as {@code execution} says. */
+  public static Trainer from(TrainingState state, Execution execution) {
     Trainer t = new Trainer(Weights.fromGraph(state.network(), state.student()), state.training(),
-        recomputeEncoder);
+        execution);
     t.load(state);
     return t;
   }
@@ -168,9 +188,10 @@ public final class Trainer {
       throw new IllegalArgumentException("the state belongs to another network or training configuration");
     }
     assign(params, state.student());
-    if (teacher != null) {
-      assign(Gradients.trainables(teacher), state.teacher());
+    if (!teachers.isEmpty()) {
+      assign(Gradients.trainables(teachers.get(0)), state.teacher());
     }
+    mirrorShards();
     step = state.step();
     optimiser.restore(state.adamSteps(), state.firstMoments(), state.secondMoments());
   }
@@ -228,22 +249,43 @@ public final class Trainer {
         batch.addAll(pseudo);
       }
     }
-    Map<String, INDArray> ph = StepInputs.of(batch, net.imageSize(), slots, queries, backgrounds);
-    List<String> outs = List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
-    var og = student.gradientsAndOutputs(engine, ph, queries > 0
+    List<String> outs = queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
-        : outs);
-    double loss = og.getOutputs().get(TrainingLoss.LOSS).getDouble(0);
+        : List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
+    Map<String, INDArray> norms = shards > 1 ? StepInputs.normalisers(batch, net.imageSize()) : Map.of();
+    int per = batch.size() / shards;
+    List<Callable<OutAndGrad>> tasks = new ArrayList<>();
+    for (int i = 0; i < shards; i++) {
+      List<Row> part = batch.subList(i * per, (i + 1) * per);
+      StudentGraph student = students.get(i);
+      Engine engine = engines.get(i);
+      tasks.add(() -> {
+        Map<String, INDArray> ph = StepInputs.of(part, net.imageSize(), slots, queries, backgrounds);
+        ph.putAll(norms);
+        return student.gradientsAndOutputs(engine, ph, outs);
+      });
+    }
+    List<OutAndGrad> parts = Engine.concurrently(tasks);
+    Map<String, INDArray> grads = parts.get(0).getGradients();
+    for (OutAndGrad p : parts.subList(1, shards)) {
+      grads.forEach((k, g) -> g.addi(p.getGradients().get(k)));
+    }
+    Map<String, Double> losses = new HashMap<>();
+    for (String o : outs) {
+      losses.put(o, parts.stream().mapToDouble(p -> p.getOutputs().get(o).getDouble(0)).sum());
+    }
+    double loss = losses.get(TrainingLoss.LOSS);
     if (!Double.isFinite(loss)) {
       throw new PromptDasException("training diverged at step " + (step + 1) + ": loss is " + loss
           + " (lower the learning rate; the last checkpoint is intact)");
     }
     double lr = cfg.learningRate(step);
-    applyGradients(og.getGradients(), lr);
+    applyGradients(grads, lr);
+    mirrorShards();
     step++;
-    double pcl = queries > 0 ? og.getOutputs().get(TrainingLoss.PCL_LOSS).getDouble(0) : 0;
-    StepResult result = new StepResult(step, lr, loss, og.getOutputs().get(TrainingLoss.SEG_LOSS).getDouble(0),
-        og.getOutputs().get(TrainingLoss.DET_LOSS).getDouble(0), pcl, (System.nanoTime() - t0) / 1e9);
+    StepResult result = new StepResult(step, lr, loss, losses.get(TrainingLoss.SEG_LOSS),
+        losses.get(TrainingLoss.DET_LOSS), losses.getOrDefault(TrainingLoss.PCL_LOSS, 0.0),
+        (System.nanoTime() - t0) / 1e9);
     // ND4J frees the step's off-heap buffers only once their Java objects are collected; without
     // this the next step allocates fresh memory and runs slower
     System.gc();
@@ -262,7 +304,8 @@ public final class Trainer {
       }
     });
     optimiser.update(reached, grads, lr);
-    if (teacher != null && !teacherHeld) {
+    if (!teachers.isEmpty() && !teacherHeld) {
+      SameDiff teacher = teachers.get(0);
       double decay = cfg.emaDecay(step);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
         if (!ParamSpec.frozen(e.getKey())) {
@@ -272,25 +315,59 @@ public final class Trainer {
     }
   }
 
+  /** Copies the first shard's student and teacher weights into the other shards' graphs. */
+  private void mirrorShards() {
+    for (int i = 1; i < shards; i++) {
+      Map<String, INDArray> student = students.get(i).trainables();
+      params.forEach((k, v) -> student.get(k).assign(v));
+      if (!teachers.isEmpty()) {
+        Map<String, INDArray> teacher = Gradients.trainables(teachers.get(i));
+        Gradients.trainables(teachers.get(0)).forEach((k, v) -> teacher.get(k).assign(v));
+      }
+    }
+  }
+
   private Sample aug(Sample s, SplittableRandom rnd) {
     return cfg.augment() ? Augment.apply(s, rnd) : new Sample(s.image().copy(),
         s.label() == null ? null : s.label().copy(), s.points());
   }
 
-  /** The pseudo-labelled rows of the target crops, from one forward pass of the teacher. */
+  /**
+   * The pseudo-labelled rows of the target crops, from one forward pass of the teacher (its shards
+   * side by side); the rows are built in crop order, drawing from {@code rnd}.
+   */
   private List<Row> pseudoLabelled(List<Sample> crops, SplittableRandom rnd) {
+    int per = crops.size() / shards;
+    List<Callable<List<float[][]>>> tasks = new ArrayList<>();
+    for (int i = 0; i < shards; i++) {
+      List<Sample> part = crops.subList(i * per, (i + 1) * per);
+      SameDiff teacher = teachers.get(i);
+      Engine engine = engines.get(i);
+      tasks.add(() -> teacherMaps(teacher, engine, part));
+    }
+    List<Row> rowsOut = new ArrayList<>();
+    int i = 0;
+    for (List<float[][]> part : Engine.concurrently(tasks)) {
+      for (float[][] maps : part) {
+        rowsOut.add(targets.pseudoLabelled(crops.get(i++), maps[0], maps[1], step, rnd));
+      }
+    }
+    return rowsOut;
+  }
+
+  /** The teacher's probability and density map of each crop, from one forward pass of {@code teacher}. */
+  private List<float[][]> teacherMaps(SameDiff teacher, Engine engine, List<Sample> crops) {
     int n = net.imageSize();
     Map<String, INDArray> tp = new HashMap<>();
     tp.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(crops.stream().map(Sample::image).toList(), n));
     PromptPoints.put(tp, crops.stream().map(targets::teacherPrompts).toList(), slots, null, 0, DataType.FLOAT);
     Map<String, INDArray> out = engine.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
     INDArray prob = Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
-    List<Row> rowsOut = new ArrayList<>();
+    List<float[][]> maps = new ArrayList<>();
     for (int i = 0; i < crops.size(); i++) {
-      float[] p = prob.slice(i).dup('c').data().asFloat();
-      float[] density = out.get(PromptDasGraph.DET).slice(i).dup('c').data().asFloat();
-      rowsOut.add(targets.pseudoLabelled(crops.get(i), p, density, step, rnd));
+      maps.add(new float[][] {prob.slice(i).dup('c').data().asFloat(),
+          out.get(PromptDasGraph.DET).slice(i).dup('c').data().asFloat()});
     }
-    return rowsOut;
+    return maps;
   }
 }

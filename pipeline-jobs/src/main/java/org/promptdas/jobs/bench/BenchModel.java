@@ -81,12 +81,16 @@ public final class BenchModel implements Callable<Integer> {
       + "time (default 0: off).")
   int opTimes;
 
+  @Option(names = "--slowest-ops", description = "With --op-times, also print the N single ops "
+      + "(by graph name, with output shape) that take the most time per timed run (default 0).")
+  int slowestOps;
+
   @Override
   public Integer call() throws IOException {
     // every network and setting read first, so a bad one fails before any timing
-    if (reps < 1 || warmup < 0 || opTimes < 0) {
-      throw new PromptDasException.BadInput("--reps must be at least 1, --warmup and --op-times at "
-          + "least 0, got " + reps + ", " + warmup + " and " + opTimes);
+    if (reps < 1 || warmup < 0 || opTimes < 0 || slowestOps < 0) {
+      throw new PromptDasException.BadInput("--reps must be at least 1, --warmup, --op-times and "
+          + "--slowest-ops at least 0, got " + reps + ", " + warmup + ", " + opTimes + " and " + slowestOps);
     }
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
@@ -328,6 +332,10 @@ public final class BenchModel implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  per timed run: %.3f s in ops%s, of %.3f s (mean); top ops:%n",
           times.seconds() / reps, update, Arrays.stream(t).sum() / reps);
       System.out.print(times.table(opTimes, reps));
+      if (slowestOps > 0) {
+        System.out.println("  slowest single ops:");
+        System.out.print(times.slowest(slowestOps, reps));
+      }
       double products = times.productSeconds();
       if (products > 0) {
         double rate = times.flops() / products / 1e9;

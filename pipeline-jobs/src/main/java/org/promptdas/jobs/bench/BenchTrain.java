@@ -16,6 +16,7 @@ import org.promptdas.jobs.training.WorkerResult;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Averaging;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.train.Mode;
 import org.promptdas.model.train.StudentGraph;
 import org.promptdas.model.train.TrainConfig;
@@ -85,7 +86,7 @@ public final class BenchTrain implements Callable<Integer> {
         master, localSteps, batch, parts);
     double fraction = Double.NaN;
     for (int r = 1; r <= rounds; r++) {
-      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps, parts);
+      Round.Outcome o = Round.advance(jsc, dealt, null, state, localSteps, new Execution(parts, 1));
       state = o.next();
       WorkerResult sum = o.workers();
       double wall = o.serialiseSeconds() + o.sparkSeconds() + o.averageSeconds();

@@ -46,6 +46,8 @@ final class OpTimes extends BaseListener {
   }
 
   private final Map<String, Total> totals = new HashMap<>();
+  /** Per op instance (graph op name): its type, output shapes and totals. */
+  private final Map<String, Instance> instances = new HashMap<>();
   private long started;
 
   /** Adds this listener to {@code sd}; returns {@code sd}. */
@@ -54,9 +56,23 @@ final class OpTimes extends BaseListener {
     return sd;
   }
 
+  /** One op's totals, for {@link #slowest}: its type and the shapes of its first output. */
+  private static final class Instance {
+    final String type;
+    final String shape;
+    long calls;
+    long nanos;
+
+    Instance(String type, String shape) {
+      this.type = type;
+      this.shape = shape;
+    }
+  }
+
   /** Forgets every time recorded so far (e.g. after warm-up runs). */
   public void reset() {
     totals.clear();
+    instances.clear();
   }
 
   /** Seconds of op time recorded since the last {@link #reset}. */
@@ -111,6 +127,21 @@ final class OpTimes extends BaseListener {
     return sb.toString();
   }
 
+  /**
+   * The {@code top} single ops (by their name in the graph) that took the most time, as text lines
+   * with their type, first output's shape and time per run ({@code runs} runs).
+   */
+  public String slowest(int top, int runs) {
+    StringBuilder sb = new StringBuilder();
+    instances.entrySet().stream()
+        .sorted(Comparator.comparingLong((Map.Entry<String, Instance> e) -> e.getValue().nanos).reversed())
+        .limit(top)
+        .forEach(e -> sb.append(String.format(Locale.ROOT, "    %8.4f s %3d x %-14s %-22s %s%n",
+            e.getValue().nanos / 1e9 / runs, e.getValue().calls / runs, e.getValue().type,
+            e.getValue().shape, e.getKey())));
+    return sb.toString();
+  }
+
   @Override
   public boolean isActive(Operation operation) {
     return true;
@@ -129,6 +160,10 @@ final class OpTimes extends BaseListener {
     Total t = totals.computeIfAbsent(name, k -> new Total());
     t.calls++;
     t.nanos += nanos;
+    Instance i = instances.computeIfAbsent(op.getName(), k -> new Instance(name,
+        outputs.length == 0 ? "[]" : java.util.Arrays.toString(outputs[0].shape())));
+    i.calls++;
+    i.nanos += nanos;
     if (ctx != null) {
       t.flops += OpFlops.of(name, op.getOp(), ctx.getInputArrays().toArray(new INDArray[0]), outputs);
     }

@@ -34,6 +34,7 @@ import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Averaging;
 import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.train.Mode;
 import org.promptdas.model.train.StudentGraph;
 import org.promptdas.model.train.TrainConfig;
@@ -114,6 +115,13 @@ public final class TrainStage extends StageCommand {
       + "for encoders of " + StudentGraph.RECOMPUTE_MIN_TOKENS + " tokens or more (the paper network), "
       + "where it is faster",
       List.of("auto", "true", "false"));
+  public static final Param<Integer> STEP_THREADS = Param.integer("prompt-das.train.step-threads",
+      "threads each worker's steps use: the batch is split into that many shards (at most; a divisor "
+      + "of the batch) that run side by side with single-threaded ops, faster than spreading each "
+      + "small op over the cores; results equal up to float rounding, reproducible for a given count. "
+      + "0: auto, the cores a worker has (local mode: the driver's cores over the workers; on a "
+      + "cluster: spark.task.cpus), 1 for encoders of " + StudentGraph.RECOMPUTE_MIN_TOKENS
+      + " tokens or more (the paper network), whose large products already use the cores", 0, 1024);
   public static final Param<Integer> KEEP_CHECKPOINTS = Param.integer("prompt-das.train.keep-checkpoints",
       "newest checkpoints kept; older ones are deleted as new ones are written", 1, 1_000_000);
   public static final Param<List<Double>> PINNED_CHECKPOINTS = Param.numbers("prompt-das.train.pinned-checkpoints",
@@ -131,6 +139,8 @@ public final class TrainStage extends StageCommand {
   private boolean fresh;
   private List<RoundRecord> history;
   private int partitions;
+  /** How the workers run their steps. */
+  private Execution execution;
   private boolean complete;
 
   @Override
@@ -143,7 +153,7 @@ public final class TrainStage extends StageCommand {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
         LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, STRONG_VIEW,
         FOREGROUND_CONFIDENCE, BACKGROUND_CONFIDENCE, SEED, CHECKPOINT_EVERY, KEEP_CHECKPOINTS,
-        PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, RESUME);
+        PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, STEP_THREADS, RESUME);
   }
 
   @Override
@@ -200,9 +210,10 @@ public final class TrainStage extends StageCommand {
     if (cfg.usesTarget() && ctx.get(TARGET).isEmpty()) {
       throw new BadConfig(TARGET.path() + " is needed in mode " + ctx.get(MODE));
     }
-    StudentGraph.recompute(ctx.get(RECOMPUTE), net);
     partitions = ctx.get(PARTITIONS) > 0 ? ctx.get(PARTITIONS)
         : ctx.spark().sparkContext().defaultParallelism();
+    execution = new Execution(StudentGraph.recompute(ctx.get(RECOMPUTE), net),
+        Execution.shardsFor(stepThreads(ctx, net), cfg.batch()));
     check(ctx, ctx.get(SOURCE), "source", true, false, net.imageSize());
     if (cfg.usesTarget()) {
       check(ctx, ctx.get(TARGET), "target", cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA, net.imageSize());
@@ -226,6 +237,12 @@ public final class TrainStage extends StageCommand {
           throw new BadConfig(output + ": was trained with " + before.path("partitions").asInt() + " workers x "
               + before.path("local_steps").asInt() + " local steps; resuming needs the same (asked: "
               + partitions + " x " + ctx.get(LOCAL_STEPS) + ")");
+        }
+        int shards = before.path("shards").asInt(1);
+        if (shards != execution.shards()) {
+          throw new BadConfig(output + ": was trained with " + shards + " shards per step; resuming needs "
+              + "the same to continue exactly (asked: " + execution.shards() + "; set "
+              + STEP_THREADS.path() + " = " + shards + ")");
         }
       }
       history = readHistory(files, new Path(work, "history.jsonl"), start.step() / ctx.get(LOCAL_STEPS));
@@ -335,14 +352,13 @@ public final class TrainStage extends StageCommand {
     TrainingState state = start;
     long t0 = System.nanoTime();
     int firstRound = (int) (state.step() / k) + 1;
-    String setting = ctx.get(RECOMPUTE);
-    boolean recompute = StudentGraph.recompute(setting, state.network());
-    log.info("train: {} mode, {} workers x {} local steps per round, rounds {}..{}, encoder recomputed: {}",
-        ctx.get(MODE), partitions, k, firstRound, rounds, recompute);
+    log.info("train: {} mode, {} workers x {} local steps per round, rounds {}..{}, encoder recomputed: {}, "
+        + "shards per step: {}", ctx.get(MODE), partitions, k, firstRound, rounds, execution.recomputeEncoder(),
+        execution.shards());
     for (int round = firstRound; round <= rounds; round++) {
       long r0 = System.nanoTime();
       double lr = cfg.learningRate(state.step());
-      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k, recompute);
+      Round.Outcome outcome = Round.advance(jsc, src, tgt, state, k, execution);
       state = outcome.next();
       WorkerResult sum = outcome.workers();
       double seconds = (System.nanoTime() - r0) / 1e9;
@@ -383,11 +399,31 @@ public final class TrainStage extends StageCommand {
       root.set("network", json.readTree(start.network().toJson()));
       root.set("training", json.readTree(cfg.toJson()));
       root.put("source", ctx.get(SOURCE)).put("target", ctx.get(TARGET)).put("partitions", partitions)
-          .put("local_steps", localSteps);
+          .put("local_steps", localSteps).put("shards", execution.shards());
       return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /**
+   * {@link #STEP_THREADS}, with auto (0) resolved: 1 for networks whose encoder has
+   * {@link StudentGraph#RECOMPUTE_MIN_TOKENS} tokens or more; in local mode the driver's cores over
+   * the workers that run at once; on a cluster {@code spark.task.cpus}.
+   */
+  private int stepThreads(Context ctx, NetworkConfig net) {
+    if (ctx.get(STEP_THREADS) > 0) {
+      return ctx.get(STEP_THREADS);
+    }
+    if (net.grid() * net.grid() >= StudentGraph.RECOMPUTE_MIN_TOKENS) {
+      return 1;
+    }
+    var sc = ctx.spark().sparkContext();
+    if (sc.isLocal()) {
+      int cores = sc.defaultParallelism();
+      return Math.max(1, cores / Math.max(1, Math.min(partitions, cores)));
+    }
+    return sc.getConf().getInt("spark.task.cpus", 1);
   }
 
   /** A replacement takes the earlier run's place only once it is complete. */

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.train.Sample;
 import org.promptdas.model.train.StepResult;
 import org.promptdas.model.train.TrainConfig;
@@ -36,11 +37,10 @@ public final class LocalRound {
    * @param stateBytes the round's start state as checkpoint bytes
    * @param source the worker's labelled source crops (any order: they are sorted by key)
    * @param target the worker's target crops (ignored in source-only mode)
-   * @param recomputeEncoder recompute the encoder's activations in the backward pass
-   *     ({@code StudentGraph}): less memory, same steps
+   * @param execution how the worker's trainer runs its steps ({@link Execution})
    */
   public static WorkerResult run(byte[] stateBytes, int worker, List<CropRecord> source,
-      List<CropRecord> target, int localSteps, boolean recomputeEncoder) {
+      List<CropRecord> target, int localSteps, Execution execution) {
     long t0 = System.nanoTime();
     TrainingState start = Checkpoint.read("the round's state", stateBytes, null);
     TrainConfig cfg = start.training();
@@ -50,11 +50,11 @@ public final class LocalRound {
       throw new IllegalStateException("worker " + worker + " has " + src.size() + " source and "
           + tgt.size() + " target crops; every worker needs some (use fewer partitions)");
     }
-    String key = start.network().toJson() + cfg.toJson() + recomputeEncoder;
+    String key = start.network().toJson() + cfg.toJson() + execution;
     Queue<Trainer> idle = POOL.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>());
     Trainer trainer = idle.poll();
     if (trainer == null) {
-      trainer = Trainer.from(start, recomputeEncoder);
+      trainer = Trainer.from(start, execution);
     } else {
       trainer.load(start);
     }

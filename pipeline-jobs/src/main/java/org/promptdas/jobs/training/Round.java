@@ -9,6 +9,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.promptdas.model.train.Averaging;
 import org.promptdas.model.train.Checkpoint;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.train.TrainingState;
 
 /**
@@ -36,15 +37,15 @@ public final class Round {
    *
    * @param source the dealt source crops, one partition per worker
    * @param target the dealt target crops with as many partitions, or null (source-only)
-   * @param recomputeEncoder whether the workers' trainers recompute the encoder ({@link LocalRound#run})
+   * @param execution how the workers' trainers run their steps ({@link LocalRound#run})
    */
   public static Outcome advance(JavaSparkContext jsc, JavaRDD<CropRecord> source,
-      JavaRDD<CropRecord> target, TrainingState state, int localSteps, boolean recomputeEncoder) {
+      JavaRDD<CropRecord> target, TrainingState state, int localSteps, Execution execution) {
     long t0 = System.nanoTime();
     byte[] bytes = Checkpoint.toBytes(state);
     long t1 = System.nanoTime();
     Broadcast<byte[]> broadcast = jsc.broadcast(bytes);
-    WorkerResult sum = run(source, target, broadcast, localSteps, recomputeEncoder);
+    WorkerResult sum = run(source, target, broadcast, localSteps, execution);
     broadcast.destroy();
     long t2 = System.nanoTime();
     TrainingState next = Averaging.average(state, sum.state(), sum.workers(), localSteps);
@@ -54,12 +55,12 @@ public final class Round {
   }
 
   private static WorkerResult run(JavaRDD<CropRecord> source, JavaRDD<CropRecord> target,
-      Broadcast<byte[]> state, int localSteps, boolean recompute) {
+      Broadcast<byte[]> state, int localSteps, Execution execution) {
     JavaRDD<WorkerResult> results = target == null
         ? source.mapPartitions(s -> one(LocalRound.run(state.value(), TaskContext.getPartitionId(),
-            list(s), List.of(), localSteps, recompute)))
+            list(s), List.of(), localSteps, execution)))
         : source.zipPartitions(target, (s, t) -> one(LocalRound.run(state.value(),
-            TaskContext.getPartitionId(), list(s), list(t), localSteps, recompute)));
+            TaskContext.getPartitionId(), list(s), list(t), localSteps, execution)));
     WorkerResult sum = WorkerResult.empty();
     for (WorkerResult r : results.collect()) { // collect keeps the partitions' order
       sum.plus(r);
