@@ -21,6 +21,7 @@ import org.promptdas.model.network.PromptDasGraph;
 import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.AdamW;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.train.StudentGraph;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -85,6 +86,12 @@ public final class BenchModel implements Callable<Integer> {
       + "(by graph name, with output shape) that take the most time per timed run (default 0).")
   int slowestOps;
 
+  @Option(names = "--shards", description = "Run each batch as this many shards side by side, one "
+      + "core each, with single-threaded ops, as training does (train.step-threads); a divisor of "
+      + "every batch. Default 0: auto, the cores for networks under "
+      + StudentGraph.RECOMPUTE_MIN_TOKENS + " encoder tokens, else 1.")
+  int shards;
+
   @Override
   public Integer call() throws IOException {
     // every network and setting read first, so a bad one fails before any timing
@@ -95,7 +102,16 @@ public final class BenchModel implements Callable<Integer> {
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
-      networks.add(new Network(name, cfg, StudentGraph.recompute(recompute, cfg)));
+      int s = shards > 0 ? shards
+          : cfg.grid() * cfg.grid() >= StudentGraph.RECOMPUTE_MIN_TOKENS ? 1 : Runtime.getRuntime().availableProcessors();
+      if (shards < 0 || (shards > 0 && batches.stream().anyMatch(b -> b % shards != 0))) {
+        throw new PromptDasException.BadInput("--shards must be 0 (auto) or divide every batch, got "
+            + shards + " and batches " + batches);
+      }
+      if (s > 1 && (opTimes > 0 || sessionPerGraph)) {
+        throw new PromptDasException.BadInput("--op-times and --session-per-graph time one graph: add --shards 1");
+      }
+      networks.add(new Network(name, cfg, StudentGraph.recompute(recompute, cfg), s));
     }
     sgemm = new SgemmRate();
     System.out.printf(Locale.ROOT, "backend %s (%s), sgemm 2048^3: %.1f GFLOP/s (best of 5, BLAS and "
@@ -110,27 +126,31 @@ public final class BenchModel implements Callable<Integer> {
         double fwdFlops = Flops.forward(cfg, b, 1 + 8);
         // each stage its own array cache, as a model and a trainer have: the forward pass's cached
         // arrays are garbage (and freed) before the training steps are timed
-        Engine engine = new Engine();
+        int parts = Execution.shardsFor(net.shards(), b);
+        List<Engine> engines = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+          engines.add(new Engine());
+        }
         OpTimes fwdTimes = new OpTimes();
-        Timing fwd = time(() -> forwardOnce(engine, w, b, fwdTimes), fwdTimes, fwdFlops);
-        forwardGraph = null;
+        Timing fwd = time(() -> forwardOnce(engines, w, b, fwdTimes), fwdTimes, fwdFlops);
+        forwardGraphs.clear();
         double fwdRatio = fwd.ratio(fwdFlops, sgemm.best());
         javaTimes.put(name + " " + b, new double[] {fwd.median(), Double.NaN});
         System.out.printf(Locale.ROOT, "%-5s batch %d: forward %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
-            + "%.2f windows/s, peak RSS %.2f GB%n", name, b, fwd.median(), fwdFlops / 1e9, fwdRatio,
-            fwd.pairedRatio(), b / fwd.median(), ProcessMemory.peakGb());
+            + "%.2f windows/s, shards %d, peak RSS %.2f GB%n", name, b, fwd.median(), fwdFlops / 1e9, fwdRatio,
+            fwd.pairedRatio(), b / fwd.median(), parts, ProcessMemory.peakGb());
         double trainRatio = Double.NaN;
         if (forwardOnly) {
           last = new double[] {fwdRatio, trainRatio};
           continue;
         }
         try {
-          Timing train = timeTraining(w, b, net.recompute(), 3 * fwdFlops);
+          Timing train = timeTraining(w, b, net.recompute(), parts, 3 * fwdFlops);
           trainRatio = train.ratio(3 * fwdFlops, sgemm.best());
           javaTimes.get(name + " " + b)[1] = train.median();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step %.3f s (%.1f GFLOP, ratio %.2f, paired %.2f), "
-              + "encoder recomputed: %b, peak RSS %.2f GB%n", name, b, train.median(), 3 * fwdFlops / 1e9,
-              trainRatio, train.pairedRatio(), net.recompute(), ProcessMemory.peakGb());
+              + "encoder recomputed: %b, shards %d, peak RSS %.2f GB%n", name, b, train.median(), 3 * fwdFlops / 1e9,
+              trainRatio, train.pairedRatio(), net.recompute(), parts, ProcessMemory.peakGb());
         } catch (OutOfMemoryError e) {
           System.gc();
           System.out.printf(Locale.ROOT, "%-5s batch %d: train step out of memory (%s), peak RSS %.2f GB%n",
@@ -204,60 +224,99 @@ public final class BenchModel implements Callable<Integer> {
     return ph;
   }
 
-  private SameDiff forwardGraph;
-  private int forwardBatch = -1;
+  /** The forward graphs of the batch being timed, one per shard. */
+  private final List<SameDiff> forwardGraphs = new ArrayList<>();
 
-  private void forwardOnce(Engine engine, Weights w, int b, OpTimes times) {
-    if (forwardGraph == null || forwardBatch != b) {
+  /** One forward pass of a batch of {@code b}, in as many shards as {@code engines}, side by side. */
+  private void forwardOnce(List<Engine> engines, Weights w, int b, OpTimes times) {
+    int per = b / engines.size();
+    while (forwardGraphs.size() < engines.size()) {
       // SameDiff's own sessions cannot run the forward-only graph's views
-      forwardGraph = sessionPerGraph ? PromptDasGraph.build(w, b, 8, 0, DataType.FLOAT)
-          : PromptDasGraph.buildInference(w, b, 8, 0, DataType.FLOAT);
-      forwardBatch = b;
+      SameDiff g = sessionPerGraph ? PromptDasGraph.build(w, per, 8, 0, DataType.FLOAT)
+          : PromptDasGraph.buildInference(w, per, 8, 0, DataType.FLOAT);
+      forwardGraphs.add(g);
       if (opTimes > 0) {
-        times.attach(forwardGraph);
+        times.attach(g);
       }
     }
-    Map<String, INDArray> in = inputs(w.config(), b);
-    if (sessionPerGraph) {
-      forwardGraph.output(in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
-    } else {
-      engine.output(forwardGraph, in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
+    List<Callable<Map<String, INDArray>>> tasks = new ArrayList<>();
+    for (int i = 0; i < engines.size(); i++) {
+      SameDiff g = forwardGraphs.get(i);
+      Engine engine = engines.get(i);
+      tasks.add(() -> {
+        Map<String, INDArray> in = inputs(w.config(), per);
+        return sessionPerGraph ? g.output(in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET)
+            : engine.output(g, in, PromptDasGraph.SEG_LOGITS, PromptDasGraph.DET);
+      });
     }
+    Engine.concurrently(tasks);
   }
 
-  /** A network to time: its name, configuration and whether its training steps recompute the encoder. */
-  private record Network(String name, NetworkConfig config, boolean recompute) {}
+  /**
+   * A network to time: its name, configuration, whether its training steps recompute the encoder
+   * and how many shards a batch runs in (at most).
+   */
+  private record Network(String name, NetworkConfig config, boolean recompute, int shards) {}
 
-  private Timing timeTraining(Weights w, int b, boolean parts, double flops) throws IOException {
+  /** A student for the benchmark's step: a mean-squared loss of all three heads, times {@code scale}. */
+  private record BenchStudent(StudentGraph student, String loss, Map<String, INDArray> inputs) {}
+
+  private BenchStudent benchStudent(Weights w, int b, boolean recomputeEncoder, double scale, boolean ownSession) {
     NetworkConfig c = w.config();
-    StudentGraph student = StudentGraph.build(w, b, 8, 0, parts);
+    StudentGraph student = StudentGraph.build(w, b, 8, 0, recomputeEncoder);
     SameDiff sd = student.head();
     SDVariable segT = sd.constant(Nd4j.rand(DataType.FLOAT, b, c.maskSize(), c.maskSize()));
     SDVariable detT = sd.constant(Nd4j.rand(DataType.FLOAT, b, 1, c.imageSize(), c.imageSize()));
     SDVariable loss = sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.SEG_LOGITS).sub(segT)))
         .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.DET).sub(detT))))
-        .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST))));
+        .add(sd.mean(sd.math.square(sd.getVariable(PromptDasGraph.CONTRAST)))).mul(scale);
     sd.setLossVariables(loss.name());
-    boolean ownSession = sessionPerGraph && !parts;
     if (ownSession) {
       Engine.prepareGradients(sd, Engine.Backward.COPIES);
     } else {
       student.prepare();
     }
+    return new BenchStudent(student, loss.name(), inputs(c, b));
+  }
+
+  /**
+   * Training steps of a batch of {@code b} in {@code parts} shards side by side (each shard's loss
+   * scaled by 1 / parts, so that the gradients add up to the batch's), the AdamW update, and the
+   * updated weights copied into the other shards' graphs.
+   */
+  private Timing timeTraining(Weights w, int b, boolean recomputeEncoder, int parts, double flops)
+      throws IOException {
+    boolean ownSession = sessionPerGraph && !recomputeEncoder;
+    List<BenchStudent> students = new ArrayList<>();
+    List<Engine> engines = new ArrayList<>();
+    for (int i = 0; i < parts; i++) {
+      students.add(benchStudent(w, b / parts, recomputeEncoder, 1.0 / parts, ownSession));
+      engines.add(new Engine());
+    }
+    StudentGraph first = students.get(0).student();
     OpTimes times = new OpTimes();
     if (opTimes > 0) {
-      student.graphs().forEach(times::attach);
+      first.graphs().forEach(times::attach);
     }
-    Map<String, INDArray> params = student.trainables();
+    Map<String, INDArray> params = first.trainables();
     List<String> names = new ArrayList<>(params.keySet());
     AdamW opt = AdamW.defaults();
-    Map<String, INDArray> ph = inputs(c, b);
-    Engine engine = new Engine();
     return time(() -> {
-      Map<String, INDArray> grads = ownSession ? sd.calculateGradients(ph, names)
-          : student.gradientsAndOutputs(engine, ph, List.of(loss.name())).getGradients();
+      List<Callable<Map<String, INDArray>>> tasks = new ArrayList<>();
+      for (int i = 0; i < parts; i++) {
+        BenchStudent s = students.get(i);
+        Engine engine = engines.get(i);
+        tasks.add(() -> ownSession ? s.student().head().calculateGradients(s.inputs(), names)
+            : s.student().gradientsAndOutputs(engine, s.inputs(), List.of(s.loss())).getGradients());
+      }
+      List<Map<String, INDArray>> grads = Engine.concurrently(tasks);
       long t0 = System.nanoTime();
-      opt.update(params, grads, 1e-5);
+      grads.subList(1, parts).forEach(g -> grads.get(0).forEach((k, v) -> v.addi(g.get(k))));
+      opt.update(params, grads.get(0), 1e-5);
+      for (BenchStudent s : students.subList(1, parts)) {
+        Map<String, INDArray> mirror = s.student().trainables();
+        params.forEach((k, v) -> mirror.get(k).assign(v));
+      }
       updateNanos += System.nanoTime() - t0;
     }, times, flops);
   }
