@@ -1,12 +1,16 @@
 package org.promptdas.model;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
 import org.promptdas.model.engine.Engine;
@@ -21,8 +25,10 @@ import org.promptdas.model.network.Weights;
  * {@value #PROMPT_BUCKET} and masked, so the outputs do not depend on the padding and only a few
  * graphs are built; graphs are cached by (batch, prompt slots, extra tokens).
  *
- * <p>Thread-safe: forward passes are serialised (one ND4J graph executes at a time per model;
- * run one model per executor core for parallelism). A model travels to Spark tasks as bytes
+ * <p>Thread-safe: forward passes are serialised (one ND4J graph executes at a time per model). A
+ * {@link #sharded} model splits each batch into shards that run side by side, one core each, with
+ * single-threaded ops ({@code Engine.concurrently}): the way to use several cores for a small
+ * network, whose small ops do not gain from being split over cores. A model travels to Spark tasks as bytes
  * ({@link ModelFile#toBytes}), never as a Java-serialised object.
  *
  * <pre>{@code
@@ -42,6 +48,8 @@ public final class PromptDasModel {
   private final DataType type;
   private final Map<String, SameDiff> graphs = new LinkedHashMap<>(16, 0.75f, true);
   private final Engine engine = new Engine();
+  /** The plain models that run the shards of a batch; empty: this model runs whole batches. */
+  private final List<PromptDasModel> lanes = new ArrayList<>();
 
   public PromptDasModel(Weights weights) {
     this(weights, DataType.FLOAT);
@@ -50,6 +58,27 @@ public final class PromptDasModel {
   public PromptDasModel(Weights weights, DataType type) {
     this.weights = weights;
     this.type = type;
+  }
+
+  /**
+   * A model with these weights that runs each batch as up to {@code shards} equal shards side by
+   * side (the largest count that divides the batch); the same outputs up to float rounding.
+   * {@code shards} 1 gives a plain model.
+   */
+  public PromptDasModel sharded(int shards) {
+    if (shards < 1) {
+      throw new IllegalArgumentException("shards must be at least 1, got " + shards);
+    }
+    PromptDasModel m = new PromptDasModel(weights, type);
+    for (int i = 0; shards > 1 && i < shards; i++) {
+      m.lanes.add(new PromptDasModel(weights, type));
+    }
+    return m;
+  }
+
+  /** How many shards a batch runs in at most (1: whole batches). */
+  public int shards() {
+    return Math.max(1, lanes.size());
   }
 
   public NetworkConfig config() {
@@ -70,7 +99,35 @@ public final class PromptDasModel {
    * @param prompts per crop, its prompt points (pixel x, y), any number
    * @param extras per crop, extra (contrastive) points appended after the prompts, or null
    */
-  public synchronized Output forward(INDArray image, List<List<Point>> prompts, List<List<Point>> extras) {
+  public Output forward(INDArray image, List<List<Point>> prompts, List<List<Point>> extras) {
+    int b = (int) image.size(0);
+    int parts = lanes.isEmpty() ? 1 : Engine.shardsFor(lanes.size(), b);
+    if (parts == 1) {
+      return whole(image, prompts, extras);
+    }
+    if (prompts.size() != b || (extras != null && extras.size() != b)) {
+      throw new IllegalArgumentException("need one prompt list (and extra list) per crop");
+    }
+    int per = b / parts;
+    List<Callable<Output>> tasks = new ArrayList<>();
+    for (int i = 0; i < parts; i++) {
+      int from = i * per;
+      PromptDasModel lane = lanes.get(i);
+      INDArray rows = image.get(NDArrayIndex.interval(from, from + per)).dup();
+      tasks.add(() -> lane.whole(rows, prompts.subList(from, from + per),
+          extras == null ? null : extras.subList(from, from + per)));
+    }
+    List<Output> outs = Engine.concurrently(tasks);
+    return new Output(concat(outs, Output::segLogits), concat(outs, Output::segLogitsFull),
+        concat(outs, Output::det), concat(outs, Output::contrast));
+  }
+
+  private static INDArray concat(List<Output> outs, Function<Output, INDArray> part) {
+    return Nd4j.concat(0, outs.stream().map(part).toArray(INDArray[]::new));
+  }
+
+  /** One forward pass of the whole batch through this model's own graph. */
+  private synchronized Output whole(INDArray image, List<List<Point>> prompts, List<List<Point>> extras) {
     int b = (int) image.size(0);
     if (prompts.size() != b || (extras != null && extras.size() != b)) {
       throw new IllegalArgumentException("need one prompt list (and extra list) per crop");

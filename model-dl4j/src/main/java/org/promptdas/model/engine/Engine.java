@@ -79,6 +79,18 @@ public final class Engine {
     return Shards.run(tasks);
   }
 
+  /**
+   * The shard count for {@code threads} threads and a batch of {@code batch}: the largest count of
+   * at most {@code threads} that divides the batch (shards are equal).
+   */
+  public static int shardsFor(int threads, int batch) {
+    int s = Math.max(1, Math.min(threads, batch));
+    while (batch % s != 0) {
+      s--;
+    }
+    return s;
+  }
+
   /** Ops for a graph that will be differentiated. */
   public static GraphOps trainingOps(SameDiff sd) {
     return new TrainingOps(sd);

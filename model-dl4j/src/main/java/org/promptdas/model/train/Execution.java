@@ -1,6 +1,7 @@
 package org.promptdas.model.train;
 
 import java.io.Serializable;
+import org.promptdas.model.network.NetworkConfig;
 
 /**
  * How a {@link Trainer} runs its steps, which changes time and memory, not what is learnt.
@@ -23,14 +24,11 @@ public record Execution(boolean recomputeEncoder, int shards) implements Seriali
   }
 
   /**
-   * The shard count for {@code threads} threads and {@code batch} crops: the largest count of at
-   * most {@code threads} that divides the batch.
+   * Whether splitting batches into shards pays for network {@code c}: for encoders below
+   * {@link StudentGraph#RECOMPUTE_MIN_TOKENS} tokens, whose ops are too small to gain from being
+   * split over cores; the paper network's large products already use them.
    */
-  public static int shardsFor(int threads, int batch) {
-    int s = Math.max(1, Math.min(threads, batch));
-    while (batch % s != 0) {
-      s--;
-    }
-    return s;
+  public static boolean shardingPays(NetworkConfig c) {
+    return c.grid() * c.grid() < StudentGraph.RECOMPUTE_MIN_TOKENS;
   }
 }

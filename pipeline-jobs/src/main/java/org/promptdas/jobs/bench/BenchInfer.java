@@ -29,6 +29,7 @@ import org.promptdas.jobs.stages.InferStage;
 import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.network.NetworkConfig;
+import org.promptdas.model.train.Execution;
 import org.promptdas.model.network.Weights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -72,6 +73,11 @@ public final class BenchInfer implements Callable<Integer> {
   @Option(names = "--batch", description = "Windows per forward pass (default 8).")
   int batch = 8;
 
+  @Option(names = "--threads", description = "infer.threads: shards per forward pass, side by side "
+      + "with single-threaded ops (default 0: auto, which in this one-slot run means the machine's "
+      + "cores for networks below 1024 encoder tokens; 1: each op spread over the cores).")
+  int threads;
+
   @Option(names = "--slices", description = "Timed slices per mode (default 1).")
   int slices = 1;
 
@@ -81,8 +87,17 @@ public final class BenchInfer implements Callable<Integer> {
   @Option(names = "--work", description = "Work folder (default: a temporary one, deleted at the end).")
   Path work;
 
-  /** One network to time: its name, window and model file. */
-  private record Network(String name, int window, Path file) {}
+  /** {@link #threads}, with auto resolved as infer would on an executor with every core of this machine. */
+  private int threadsFor(Network n) {
+    return threads > 0 ? threads : Execution.shardingPays(n.config()) ? Runtime.getRuntime().availableProcessors() : 1;
+  }
+
+  /** One network to time: its name, configuration and model file. */
+  private record Network(String name, NetworkConfig config, Path file) {
+    int window() {
+      return config.imageSize();
+    }
+  }
 
   /** One mode's figures. */
   private record Mode(String network, int window, boolean rotations, int stride, int windows,
@@ -94,10 +109,10 @@ public final class BenchInfer implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (size < 16 || slices < 1 || memorySlices < 0 || batch < 1 || rotations.isEmpty()) {
-      throw new BadConfig("--size must be at least 16, --slices and --batch at least 1, --memory-slices at "
-          + "least 0 and --rotations not empty; got " + size + ", " + slices + ", " + batch + ", "
-          + memorySlices + " and " + rotations);
+    if (size < 16 || slices < 1 || memorySlices < 0 || batch < 1 || threads < 0 || rotations.isEmpty()) {
+      throw new BadConfig("--size must be at least 16, --slices and --batch at least 1, --memory-slices and "
+          + "--threads at least 0 and --rotations not empty; got " + size + ", " + slices + ", " + batch + ", "
+          + memorySlices + ", " + threads + " and " + rotations);
     }
     if (model != null && !Files.isRegularFile(model)) {
       throw new BadConfig("--model " + model + ": no such file");
@@ -151,14 +166,14 @@ public final class BenchInfer implements Callable<Integer> {
   private List<Network> networks(Path dir) {
     if (model != null) {
       PromptDasModel m = ModelFile.load(model, null);
-      return List.of(new Network(model.getFileName().toString(), m.config().imageSize(), model));
+      return List.of(new Network(model.getFileName().toString(), m.config(), model));
     }
     List<Network> out = new ArrayList<>();
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
       Path file = dir.resolve(name + ".pdas");
       ModelFile.save(new PromptDasModel(Weights.initialise(cfg, 1)), file);
-      out.add(new Network(name, cfg.imageSize(), file));
+      out.add(new Network(name, cfg, file));
     }
     return out;
   }
@@ -233,7 +248,7 @@ public final class BenchInfer implements Callable<Integer> {
       Path out) throws IOException {
     Config c = Overrides.of(base).set(InferStage.IMAGES, images.toString()).set(InferStage.MODEL, n.file().toString())
         .set(InferStage.OUT, out.toString()).set(InferStage.STRIDE, stride).set(InferStage.ROTATIONS, rot)
-        .set(InferStage.BATCH, batch).config();
+        .set(InferStage.BATCH, batch).set(InferStage.THREADS, threadsFor(n)).config();
     new InferStage().runWith(c, spark);
     try (Stream<Path> stats = Files.list(out.resolve("stats"))) {
       return stats.mapToDouble(p -> {

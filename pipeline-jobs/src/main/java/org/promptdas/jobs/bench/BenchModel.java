@@ -102,8 +102,7 @@ public final class BenchModel implements Callable<Integer> {
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
-      int s = shards > 0 ? shards
-          : cfg.grid() * cfg.grid() >= StudentGraph.RECOMPUTE_MIN_TOKENS ? 1 : Runtime.getRuntime().availableProcessors();
+      int s = shards > 0 ? shards : Execution.shardingPays(cfg) ? Runtime.getRuntime().availableProcessors() : 1;
       if (shards < 0 || (shards > 0 && batches.stream().anyMatch(b -> b % shards != 0))) {
         throw new PromptDasException.BadInput("--shards must be 0 (auto) or divide every batch, got "
             + shards + " and batches " + batches);
@@ -126,7 +125,7 @@ public final class BenchModel implements Callable<Integer> {
         double fwdFlops = Flops.forward(cfg, b, 1 + 8);
         // each stage its own array cache, as a model and a trainer have: the forward pass's cached
         // arrays are garbage (and freed) before the training steps are timed
-        int parts = Execution.shardsFor(net.shards(), b);
+        int parts = Engine.shardsFor(net.shards(), b);
         List<Engine> engines = new ArrayList<>();
         for (int i = 0; i < parts; i++) {
           engines.add(new Engine());

@@ -6,7 +6,7 @@ import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
 
 /**
- * One model per executor JVM and model hash: tasks receive the model file's bytes (a broadcast)
+ * One model per executor JVM, model hash and shard count ({@code PromptDasModel.sharded}): tasks receive the model file's bytes (a broadcast)
  * and load it here once, whatever the number of slices. Keeps the {@value #KEEP} most recently
  * used models: a sweep runs one model after another in the same executors, and each model holds
  * its graphs and their arrays. Thread-safe (tasks of one model wait while it loads).
@@ -22,7 +22,8 @@ final class ModelHolder {
 
   private ModelHolder() {}
 
-  static synchronized PromptDasModel get(String hash, byte[] bytes) {
-    return MODELS.computeIfAbsent(hash, h -> ModelFile.fromBytes("model " + h, bytes, null));
+  static synchronized PromptDasModel get(String hash, byte[] bytes, int shards) {
+    return MODELS.computeIfAbsent(hash + "/" + shards,
+        k -> ModelFile.fromBytes("model " + hash, bytes, null).sharded(shards));
   }
 }

@@ -30,6 +30,7 @@ import org.promptdas.jobs.training.RoundRecord;
 import org.promptdas.jobs.training.WorkerResult;
 import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
+import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.Averaging;
@@ -213,7 +214,7 @@ public final class TrainStage extends StageCommand {
     partitions = ctx.get(PARTITIONS) > 0 ? ctx.get(PARTITIONS)
         : ctx.spark().sparkContext().defaultParallelism();
     execution = new Execution(StudentGraph.recompute(ctx.get(RECOMPUTE), net),
-        Execution.shardsFor(stepThreads(ctx, net), cfg.batch()));
+        Engine.shardsFor(stepThreads(ctx, net), cfg.batch()));
     check(ctx, ctx.get(SOURCE), "source", true, false, net.imageSize());
     if (cfg.usesTarget()) {
       check(ctx, ctx.get(TARGET), "target", cfg.mode() == Mode.ORACLE, cfg.mode() == Mode.WDA, net.imageSize());
@@ -407,15 +408,15 @@ public final class TrainStage extends StageCommand {
   }
 
   /**
-   * {@link #STEP_THREADS}, with auto (0) resolved: 1 for networks whose encoder has
-   * {@link StudentGraph#RECOMPUTE_MIN_TOKENS} tokens or more; in local mode the driver's cores over
+   * {@link #STEP_THREADS}, with auto (0) resolved: 1 where sharding does not pay
+   * ({@link Execution#shardingPays}); in local mode the driver's cores over
    * the workers that run at once; on a cluster {@code spark.task.cpus}.
    */
   private int stepThreads(Context ctx, NetworkConfig net) {
     if (ctx.get(STEP_THREADS) > 0) {
       return ctx.get(STEP_THREADS);
     }
-    if (net.grid() * net.grid() >= StudentGraph.RECOMPUTE_MIN_TOKENS) {
+    if (!Execution.shardingPays(net)) {
       return 1;
     }
     var sc = ctx.spark().sparkContext();
