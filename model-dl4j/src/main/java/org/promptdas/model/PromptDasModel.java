@@ -90,7 +90,23 @@ public final class PromptDasModel {
   }
 
   /** Raw network outputs of one batch: mask logits at half and at full crop size, density, contrast. */
-  public record Output(INDArray segLogits, INDArray segLogitsFull, INDArray det, INDArray contrast) {}
+  public record Output(INDArray segLogits, INDArray segLogitsFull, INDArray det, INDArray contrast) {
+    /**
+     * Frees the arrays' memory now rather than when they are collected (ND4J's off-heap buffers
+     * outlive their use until a GC); the arrays must not be used afterwards.
+     */
+    public void close() {
+      release(segLogits, segLogitsFull, det, contrast);
+    }
+  }
+
+  private static void release(INDArray... arrays) {
+    for (INDArray a : arrays) {
+      if (a != null && a.closeable()) {
+        a.close();
+      }
+    }
+  }
 
   /**
    * One forward pass.
@@ -114,12 +130,18 @@ public final class PromptDasModel {
       int from = i * per;
       PromptDasModel lane = lanes.get(i);
       INDArray rows = image.get(NDArrayIndex.interval(from, from + per)).dup();
-      tasks.add(() -> lane.whole(rows, prompts.subList(from, from + per),
-          extras == null ? null : extras.subList(from, from + per)));
+      tasks.add(() -> {
+        Output o = lane.whole(rows, prompts.subList(from, from + per),
+            extras == null ? null : extras.subList(from, from + per));
+        rows.close();
+        return o;
+      });
     }
     List<Output> outs = Engine.concurrently(tasks);
-    return new Output(concat(outs, Output::segLogits), concat(outs, Output::segLogitsFull),
+    Output all = new Output(concat(outs, Output::segLogits), concat(outs, Output::segLogitsFull),
         concat(outs, Output::det), concat(outs, Output::contrast));
+    outs.forEach(Output::close);
+    return all;
   }
 
   private static INDArray concat(List<Output> outs, Function<Output, INDArray> part) {
@@ -165,11 +187,25 @@ public final class PromptDasModel {
   /** Foreground probability and density map of each crop, at the crop size. */
   public record Prediction(INDArray probability, INDArray density) {
     public float[] probability(int i) {
-      return probability.slice(i).dup('c').data().asFloat();
+      return crop(probability, i);
     }
 
     public float[] density(int i) {
-      return density.slice(i).dup('c').data().asFloat();
+      return crop(density, i);
+    }
+
+    /** Frees both arrays' memory now ({@link Output#close}); they must not be used afterwards. */
+    public void close() {
+      release(probability, density);
+    }
+
+    /** Crop i of a [b, ...] array, row-major, read straight from its buffer when it is C-contiguous. */
+    private static float[] crop(INDArray a, int i) {
+      long n = a.length() / a.size(0);
+      if (a.ordering() == 'c' && a.elementWiseStride() == 1 && a.data().length() >= a.offset() + a.length()) {
+        return a.data().getFloatsAt(a.offset() + i * n, (int) n);
+      }
+      return a.slice(i).dup('c').data().asFloat();
     }
   }
 
@@ -178,11 +214,15 @@ public final class PromptDasModel {
    * are upsampled x2 bilinearly to the crop size before the sigmoid (as SAM post-processes masks).
    */
   public Prediction predict(List<IntImage> crops, List<List<Point>> prompts) {
-    Output o = forward(normalise(crops, config().imageSize()), prompts, null);
+    INDArray image = normalise(crops, config().imageSize());
+    Output o = forward(image, prompts, null);
+    image.close();
     int s = config().imageSize();
     INDArray prob = org.nd4j.linalg.ops.transforms.Transforms.sigmoid(
         o.segLogitsFull().castTo(DataType.FLOAT), true);
-    return new Prediction(prob, o.det().castTo(DataType.FLOAT).reshape(crops.size(), s, s));
+    INDArray density = o.det().castTo(DataType.FLOAT).reshape(crops.size(), s, s).dup('c');
+    o.close();
+    return new Prediction(prob, density);
   }
 
   /**

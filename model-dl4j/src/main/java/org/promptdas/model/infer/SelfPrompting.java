@@ -39,6 +39,7 @@ public final class SelfPrompting {
     for (int i = 0; i < crops.size(); i++) {
       prompts.add(prompts(first.density(i), crops.get(i).width(), given.get(i)));
     }
+    first.close();
     return model.predict(crops, prompts);
   }
 
