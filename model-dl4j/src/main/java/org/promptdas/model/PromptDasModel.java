@@ -101,11 +101,7 @@ public final class PromptDasModel {
   }
 
   private static void release(INDArray... arrays) {
-    for (INDArray a : arrays) {
-      if (a != null && a.closeable()) {
-        a.close();
-      }
-    }
+    Engine.release(java.util.Arrays.asList(arrays));
   }
 
   /**

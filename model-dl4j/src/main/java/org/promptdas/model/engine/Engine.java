@@ -2,8 +2,11 @@ package org.promptdas.model.engine;
 
 import java.io.PrintStream;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
@@ -26,6 +29,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       memory flat whatever the number of graphs and runs.</li>
  *   <li><b>Shard</b>: {@link #concurrently} runs the shards of a batch side by side, one core
  *       each, with single-threaded ops (faster than splitting each small op over the cores).</li>
+ *   <li><b>Release</b>: {@link #release} frees arrays a loop is done with, without a GC.</li>
  *   <li><b>Configure</b>: {@link #configure} checks the JVM switches ({@code -Dpromptdas.helpers},
  *       {@code -Dpromptdas.session-cache}) before work starts; {@link #describe} says what is in
  *       force.</li>
@@ -89,6 +93,22 @@ public final class Engine {
       s--;
     }
     return s;
+  }
+
+  /**
+   * Frees the off-heap memory of {@code arrays} now (each closeable one once; views and arrays
+   * already freed are skipped) instead of when the GC collects them: ND4J's buffers live until
+   * their Java objects are collected, which a small heap rarely triggers, so a loop that drops
+   * arrays would otherwise grow its memory or need a {@code System.gc()} per iteration. The
+   * arrays must not be used afterwards.
+   */
+  public static void release(Collection<INDArray> arrays) {
+    Set<INDArray> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (INDArray a : arrays) {
+      if (a != null && seen.add(a) && a.closeable()) {
+        a.close();
+      }
+    }
   }
 
   /** Ops for a graph that will be differentiated. */

@@ -54,6 +54,13 @@ public final class Trainer {
   private final int slots;
   private final int queries;
   private final int backgrounds;
+  /**
+   * Steps between garbage collections. A step frees its arrays itself ({@link Engine#release}); what
+   * it cannot reach (SameDiff's per-run op contexts and shape buffers, off-heap) goes only when
+   * collected, so without a GC the resident memory grows while a large heap stays idle. One GC per
+   * ten steps keeps it flat at a tenth of the cost of one per step.
+   */
+  static final int GC_EVERY = 10;
   private final int shards;
   /** The student, once per shard; the first one's arrays are the live parameters. */
   private final List<StudentGraph> students = new ArrayList<>();
@@ -261,8 +268,9 @@ public final class Trainer {
       Engine engine = engines.get(i);
       tasks.add(() -> {
         Map<String, INDArray> ph = StepInputs.of(part, net.imageSize(), slots, queries, backgrounds);
-        ph.putAll(norms);
-        return student.gradientsAndOutputs(engine, ph, outs);
+        OutAndGrad og = student.gradientsAndOutputs(engine, with(ph, norms), outs);
+        Engine.release(ph.values());
+        return og;
       });
     }
     List<OutAndGrad> parts = Engine.concurrently(tasks);
@@ -275,6 +283,9 @@ public final class Trainer {
       losses.put(o, parts.stream().mapToDouble(p -> p.getOutputs().get(o).getDouble(0)).sum());
     }
     double loss = losses.get(TrainingLoss.LOSS);
+    for (OutAndGrad p : parts) {
+      Engine.release(p.getOutputs().values());
+    }
     if (!Double.isFinite(loss)) {
       throw new PromptDasException("training diverged at step " + (step + 1) + ": loss is " + loss
           + " (lower the learning rate; the last checkpoint is intact)");
@@ -282,14 +293,24 @@ public final class Trainer {
     double lr = cfg.learningRate(step);
     applyGradients(grads, lr);
     mirrorShards();
+    norms.values().forEach(INDArray::close);
+    for (OutAndGrad p : parts) {
+      Engine.release(p.getGradients().values());
+    }
     step++;
-    StepResult result = new StepResult(step, lr, loss, losses.get(TrainingLoss.SEG_LOSS),
+    if (step % GC_EVERY == 0) {
+      System.gc();
+    }
+    return new StepResult(step, lr, loss, losses.get(TrainingLoss.SEG_LOSS),
         losses.get(TrainingLoss.DET_LOSS), losses.getOrDefault(TrainingLoss.PCL_LOSS, 0.0),
         (System.nanoTime() - t0) / 1e9);
-    // ND4J frees the step's off-heap buffers only once their Java objects are collected; without
-    // this the next step allocates fresh memory and runs slower
-    System.gc();
-    return result;
+  }
+
+  /** {@code ph} and {@code more} in one map. */
+  private static Map<String, INDArray> with(Map<String, INDArray> ph, Map<String, INDArray> more) {
+    Map<String, INDArray> all = new HashMap<>(ph);
+    all.putAll(more);
+    return all;
   }
 
   /**
@@ -309,7 +330,9 @@ public final class Trainer {
       double decay = cfg.emaDecay(step);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
         if (!ParamSpec.frozen(e.getKey())) {
-          teacher.getVariable(e.getKey()).getArr().muli(decay).addi(e.getValue().mul(1 - decay));
+          INDArray scaled = e.getValue().mul(1 - decay);
+          teacher.getVariable(e.getKey()).getArr().muli(decay).addi(scaled);
+          scaled.close();
         }
       }
     }
@@ -362,12 +385,15 @@ public final class Trainer {
     tp.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(crops.stream().map(Sample::image).toList(), n));
     PromptPoints.put(tp, crops.stream().map(targets::teacherPrompts).toList(), slots, null, 0, DataType.FLOAT);
     Map<String, INDArray> out = engine.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
-    INDArray prob = Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true);
+    PromptDasModel.Prediction p = new PromptDasModel.Prediction(
+        Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true), out.get(PromptDasGraph.DET));
     List<float[][]> maps = new ArrayList<>();
     for (int i = 0; i < crops.size(); i++) {
-      maps.add(new float[][] {prob.slice(i).dup('c').data().asFloat(),
-          out.get(PromptDasGraph.DET).slice(i).dup('c').data().asFloat()});
+      maps.add(new float[][] {p.probability(i), p.density(i)});
     }
+    p.close();
+    Engine.release(out.values());
+    Engine.release(tp.values());
     return maps;
   }
 }
