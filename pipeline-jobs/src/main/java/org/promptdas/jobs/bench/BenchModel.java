@@ -14,6 +14,15 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptdas.core.PromptDasException;
+import org.promptdas.core.geometry.Crops;
+import org.promptdas.core.geometry.Window;
+import org.promptdas.core.image.IntImage;
+import org.promptdas.core.labels.CentrePoints;
+import org.promptdas.core.labels.Instances;
+import org.promptdas.core.labels.Point;
+import org.promptdas.core.labels.PointSampler;
+import org.promptdas.core.synth.Domain;
+import org.promptdas.core.synth.SynthEm;
 import org.promptdas.model.engine.Engine;
 import org.promptdas.model.network.Flops;
 import org.promptdas.model.network.NetworkConfig;
@@ -22,6 +31,10 @@ import org.promptdas.model.network.TokenMasks;
 import org.promptdas.model.network.Weights;
 import org.promptdas.model.train.AdamW;
 import org.promptdas.model.train.Execution;
+import org.promptdas.model.train.Mode;
+import org.promptdas.model.train.Sample;
+import org.promptdas.model.train.TrainConfig;
+import org.promptdas.model.train.Trainer;
 import org.promptdas.model.train.StudentGraph;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -92,12 +105,19 @@ public final class BenchModel implements Callable<Integer> {
       + StudentGraph.RECOMPUTE_MIN_TOKENS + " encoder tokens, else 1.")
   int shards;
 
+  @Option(names = "--trainer-steps", description = "Also run this many steps of the real trainer "
+      + "(UDA, the network's training preset at each batch, generated 512 px slices' crops, the "
+      + "shards above) and print the median step time and the resident memory every 10 steps "
+      + "(default 0: off).")
+  int trainerSteps;
+
   @Override
   public Integer call() throws IOException {
     // every network and setting read first, so a bad one fails before any timing
-    if (reps < 1 || warmup < 0 || opTimes < 0 || slowestOps < 0) {
-      throw new PromptDasException.BadInput("--reps must be at least 1, --warmup, --op-times and "
-          + "--slowest-ops at least 0, got " + reps + ", " + warmup + ", " + opTimes + " and " + slowestOps);
+    if (reps < 1 || warmup < 0 || opTimes < 0 || slowestOps < 0 || trainerSteps < 0) {
+      throw new PromptDasException.BadInput("--reps must be at least 1, --warmup, --op-times, "
+          + "--slowest-ops and --trainer-steps at least 0, got " + reps + ", " + warmup + ", " + opTimes + ", "
+          + slowestOps + " and " + trainerSteps);
     }
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
@@ -156,6 +176,9 @@ public final class BenchModel implements Callable<Integer> {
               name, b, e.getCause() != null ? e.getCause().getMessage() : e.getMessage(), ProcessMemory.peakGb());
         }
         last = new double[] {fwdRatio, trainRatio};
+        if (trainerSteps > 0) {
+          runTrainer(name, w, b, parts);
+        }
       }
     }
     if (torch != null) {
@@ -318,6 +341,46 @@ public final class BenchModel implements Callable<Integer> {
       }
       updateNanos += System.nanoTime() - t0;
     }, times, flops);
+  }
+
+  /**
+   * {@link #trainerSteps} steps of {@link Trainer} in UDA mode on crops of generated slices (16
+   * source and 16 target crops, alternating halves), printing every 10 steps the median step
+   * time and the resident memory: the whole step (targets, teacher, student, update, releases)
+   * and whether its memory stays flat.
+   */
+  private void runTrainer(String name, Weights w, int b, int parts) throws IOException {
+    int n = w.config().imageSize();
+    TrainConfig cfg = TrainConfig.forNetwork(name, Mode.UDA, Math.max(trainerSteps, 10), 1).with(true, true, true,
+        true, b, 1e-3);
+    Trainer trainer = new Trainer(w, cfg, new Execution(false, parts));
+    List<Sample> source = new ArrayList<>();
+    List<Sample> target = new ArrayList<>();
+    for (int i = 0; i < 2 * b; i++) {
+      source.add(crop(Domain.SOURCE, 100 + i, n, true));
+      target.add(crop(Domain.TARGET, 200 + i, n, false));
+    }
+    double[] t = new double[trainerSteps];
+    for (int s = 0; s < trainerSteps; s++) {
+      int from = (s % 2) * b;
+      t[s] = trainer.step(source.subList(from, from + b), target.subList(from, from + b)).seconds();
+      if (s % 10 == 9 || s == trainerSteps - 1) {
+        double[] last = Arrays.copyOfRange(t, s - s % 10, s + 1);
+        Arrays.sort(last);
+        System.out.printf(Locale.ROOT, "%-5s batch %d: trainer steps %d-%d: median %.3f s, resident %.3f GB, shards %d%n",
+            name, b, s - s % 10 + 1, s + 1, last[last.length / 2], ProcessMemory.residentGb(), parts);
+      }
+    }
+  }
+
+  /** A crop of a generated 512 px slice at a place set by {@code seed}, labelled or with 15% points. */
+  private static Sample crop(Domain d, long seed, int n, boolean labelled) {
+    SynthEm.Sample s = SynthEm.generate(d, 512, 512, seed);
+    Window win = new Window((int) (seed * 37 % (512 - n)), (int) (seed * 91 % (512 - n)), n, n);
+    IntImage label = Crops.extract(s.labels(), win, Crops.Padding.ZERO);
+    List<Point> points = PointSampler.choose(CentrePoints.of(Instances.ofIds(label)), 0.15, seed, "bench", 0);
+    return new Sample(Crops.extract(s.image(), win, Crops.Padding.REFLECT), labelled ? label : null,
+        labelled ? List.of() : points);
   }
 
   /** The sgemm yardstick, sampled before every timed run (made once the arguments are checked). */
