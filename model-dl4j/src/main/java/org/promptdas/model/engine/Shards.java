@@ -23,13 +23,21 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * they are set to 1 while any {@link #run} is in progress and restored when the last one ends, so
  * ops elsewhere in the JVM run single-threaded meanwhile. (libnd4j's {@code maxThreads} cannot be
  * lowered at run time and is left alone.)
- * Thread-safe: concurrent callers share the pool (a daemon pool as large as the largest request).
+ * Thread-safe: concurrent callers share one pool of daemon threads, made as needed and ended
+ * after a minute idle.
  */
 final class Shards {
   private static final Object LOCK = new Object();
   private static final AtomicInteger NAMES = new AtomicInteger();
-  private static ExecutorService pool;
-  private static int poolSize;
+  private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(() -> {
+      // OpenMP's thread count is per thread: this pool thread's ops (oneDNN's) use one
+      NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);
+      r.run();
+    }, "prompt-das-shard-" + NAMES.incrementAndGet());
+    t.setDaemon(true);
+    return t;
+  });
   private static int running;
   private static int savedMaster;
   private static int savedBlas;
@@ -41,10 +49,10 @@ final class Shards {
     if (tasks.size() == 1) {
       return List.of(call(tasks.get(0)));
     }
-    ExecutorService executor = enter(tasks.size());
+    enter();
     try {
       List<Future<T>> futures = new ArrayList<>();
-      tasks.forEach(t -> futures.add(executor.submit(t)));
+      tasks.forEach(t -> futures.add(POOL.submit(t)));
       List<T> out = new ArrayList<>();
       Throwable failure = null;
       for (Future<T> f : futures) {
@@ -84,30 +92,14 @@ final class Shards {
     throw new IllegalStateException("a shard failed", t);
   }
 
-  private static ExecutorService enter(int threads) {
+  private static void enter() {
     synchronized (LOCK) {
-      if (pool == null || poolSize < threads) {
-        if (pool != null) {
-          pool.shutdown();
-        }
-        pool = Executors.newFixedThreadPool(threads, r -> {
-          Thread t = new Thread(() -> {
-            // OpenMP's thread count is per thread: this pool thread's ops (oneDNN's) use one
-            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);
-            r.run();
-          }, "prompt-das-shard-" + NAMES.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
-        poolSize = threads;
-      }
       if (running++ == 0) {
         savedMaster = Nd4j.getEnvironment().maxMasterThreads();
         savedBlas = Nd4j.factory().blas().getMaxThreads();
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         Nd4j.factory().blas().setMaxThreads(1);
       }
-      return pool;
     }
   }
 
