@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptdas.core.PromptDasException.BadInput;
@@ -108,9 +110,10 @@ class TrainerTest {
     assertFollows(plain, recomputing, Weights.initialise(twoBlocks, 4));
   }
 
-  @Test
-  void shardedStepsFollowTheWholeBatch() {
-    TrainConfig cfg = TrainConfig.tiny(Mode.WDA, 10, 42).with(true, true, true, true, 2, 1e-3);
+  @ParameterizedTest
+  @EnumSource(value = Mode.class, names = {"WDA", "SOURCE_ONLY"})
+  void shardedStepsFollowTheWholeBatch(Mode mode) {
+    TrainConfig cfg = TrainConfig.tiny(mode, 10, 42).with(true, true, true, true, 2, 1e-3);
     Trainer whole = new Trainer(Weights.initialise(NET, 8), cfg);
     Trainer sharded = new Trainer(Weights.initialise(NET, 8), cfg, new Execution(false, 2));
     for (int s = 0; s < 3; s++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,6 +128,20 @@ class TrainStageTest {
     assertEquals(1, Files.readAllLines(tmp.resolve("run/history.jsonl")).size());
     assertEquals(1, SparkSession.builder().getOrCreate().read()
         .parquet(tmp.resolve("run/history.parquet").toString()).count());
+  }
+
+  @Test
+  void oneWorkerOnTwoCoresRunsItsStepsInTwoShardsAndResumesOnlyWithTwo(@TempDir Path tmp) throws Exception {
+    String[] oneWorker = {"--set", "train.partitions=1", "--set", "train.batch=2"};
+    ok(train(tmp.resolve("a"), 2, 1, oneWorker));
+    assertEquals(2, new ObjectMapper().readTree(tmp.resolve("a/_train.json").toFile()).path("shards").asInt(),
+        "auto: the driver's 2 cores for 1 worker");
+    Files.delete(tmp.resolve("a/model.pdas"));
+    List<String> other = new ArrayList<>(Arrays.asList(oneWorker));
+    other.addAll(List.of("--set", "train.step-threads=1", "--resume"));
+    TestData.Run refused = train(tmp.resolve("a"), 2, 1, other.toArray(String[]::new));
+    assertEquals(2, refused.code(), refused.err());
+    assertTrue(refused.err().contains("2 shards per step"), refused.err());
   }
 
   @Test

@@ -268,7 +268,7 @@ public final class Trainer {
       Engine engine = engines.get(i);
       tasks.add(() -> {
         Map<String, INDArray> ph = StepInputs.of(part, net.imageSize(), slots, queries, backgrounds);
-        OutAndGrad og = student.gradientsAndOutputs(engine, with(ph, norms), outs);
+        OutAndGrad og = student.gradientsAndOutputs(engine, with(ph, norms, student.head()), outs);
         Engine.release(ph.values());
         return og;
       });
@@ -306,10 +306,14 @@ public final class Trainer {
         (System.nanoTime() - t0) / 1e9);
   }
 
-  /** {@code ph} and {@code more} in one map. */
-  private static Map<String, INDArray> with(Map<String, INDArray> ph, Map<String, INDArray> more) {
+  /** {@code ph} and those of {@code more} that graph {@code sd} has (no PCL denominator without PCL). */
+  private static Map<String, INDArray> with(Map<String, INDArray> ph, Map<String, INDArray> more, SameDiff sd) {
     Map<String, INDArray> all = new HashMap<>(ph);
-    all.putAll(more);
+    more.forEach((k, v) -> {
+      if (sd.hasVariable(k)) {
+        all.put(k, v);
+      }
+    });
     return all;
   }
 
