@@ -113,12 +113,18 @@ public final class PromptDasModel {
    */
   public Output forward(INDArray image, List<List<Point>> prompts, List<List<Point>> extras) {
     int b = (int) image.size(0);
-    int parts = lanes.isEmpty() ? 1 : Engine.shardsFor(lanes.size(), b);
-    if (parts == 1) {
-      return whole(image, prompts, extras);
-    }
     if (prompts.size() != b || (extras != null && extras.size() != b)) {
       throw new IllegalArgumentException("need one prompt list (and extra list) per crop");
+    }
+    if (extras != null && extras.stream().anyMatch(x -> x.size() != extras.get(0).size())) {
+      throw new IllegalArgumentException("every crop needs the same number of extra points");
+    }
+    // one slot count for the whole batch, so that every shard's outputs have the same shape
+    int maxPrompts = prompts.stream().mapToInt(List::size).max().orElse(0);
+    int slots = (maxPrompts + PROMPT_BUCKET - 1) / PROMPT_BUCKET * PROMPT_BUCKET;
+    int parts = lanes.isEmpty() ? 1 : Engine.shardsFor(lanes.size(), b);
+    if (parts == 1) {
+      return whole(image, prompts, extras, slots);
     }
     int per = b / parts;
     List<Callable<Output>> tasks = new ArrayList<>();
@@ -128,7 +134,7 @@ public final class PromptDasModel {
       INDArray rows = image.get(NDArrayIndex.interval(from, from + per)).dup();
       tasks.add(() -> {
         Output o = lane.whole(rows, prompts.subList(from, from + per),
-            extras == null ? null : extras.subList(from, from + per));
+            extras == null ? null : extras.subList(from, from + per), slots);
         rows.close();
         return o;
       });
@@ -144,18 +150,11 @@ public final class PromptDasModel {
     return Nd4j.concat(0, outs.stream().map(part).toArray(INDArray[]::new));
   }
 
-  /** One forward pass of the whole batch through this model's own graph. */
-  private synchronized Output whole(INDArray image, List<List<Point>> prompts, List<List<Point>> extras) {
+  /** One forward pass of the whole batch through this model's own graph with {@code slots} prompt slots. */
+  private synchronized Output whole(INDArray image, List<List<Point>> prompts, List<List<Point>> extras,
+      int slots) {
     int b = (int) image.size(0);
-    if (prompts.size() != b || (extras != null && extras.size() != b)) {
-      throw new IllegalArgumentException("need one prompt list (and extra list) per crop");
-    }
-    int maxPrompts = prompts.stream().mapToInt(List::size).max().orElse(0);
-    int slots = (maxPrompts + PROMPT_BUCKET - 1) / PROMPT_BUCKET * PROMPT_BUCKET;
-    int e = extras == null ? 0 : extras.stream().mapToInt(List::size).max().orElse(0);
-    if (extras != null && extras.stream().anyMatch(x -> x.size() != extras.get(0).size())) {
-      throw new IllegalArgumentException("every crop needs the same number of extra points");
-    }
+    int e = extras == null ? 0 : extras.get(0).size();
     SameDiff sd = graph(b, slots, e);
     Map<String, INDArray> in = new LinkedHashMap<>();
     in.put(PromptDasGraph.IMAGE, image.castTo(type));

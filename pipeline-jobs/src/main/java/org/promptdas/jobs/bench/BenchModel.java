@@ -47,10 +47,13 @@ import picocli.CommandLine.Option;
  * same run ({@link SgemmRate}, sampled before every timed run), with a paired ratio beside it (each
  * timed run against the sgemm sample just before it, the median of those: steadier on a VM whose
  * speed drifts), and the inference throughput in windows per second (batch / forward time; compare
- * {@code --batches 1,8,32 --forward-only}). The last line reads {@code forward_ratio=<x> train_ratio=<y>} for the paper's network at
- * batch 2 ({@code train_ratio=NaN} when the step ran out of memory, which the paper's network does
- * on a 24 GB machine with SameDiff M2.1's session memory manager). A benchmark: it prints
- * numbers and asserts nothing.
+ * {@code --batches 1,8,32 --forward-only}). Batches run in shards side by side as training and
+ * inference run them ({@code --shards}). The last line reads {@code forward_ratio=<x> train_ratio=<y>}
+ * for the last network and batch ({@code train_ratio=NaN} when the step ran out of memory, which
+ * the paper's network does at batch 2 on a 24 GB machine with SameDiff M2.1's session memory
+ * manager). {@code --torch} times the same networks in PyTorch in the same run and
+ * {@code --trainer-steps} the real trainer's whole step and memory. A benchmark: it prints numbers
+ * and asserts nothing.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
     description = "Benchmark forward and training-step time of the network against sgemm speed.")
