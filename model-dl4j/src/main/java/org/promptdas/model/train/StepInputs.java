@@ -77,9 +77,10 @@ final class StepInputs {
    * The denominators of {@link TrainingLoss}'s losses for the whole batch, as the scalar
    * placeholders of graphs that each hold a shard of it ({@link TrainingLoss.Normalisers#GIVEN}):
    * the weighted pixel count, the supervised density pixel count (each plus 1e-6, as in the graph)
-   * and the batch size.
+   * and, for a graph with the contrastive loss ({@code queries > 0}, as in {@link #of}), the batch
+   * size.
    */
-  static Map<String, INDArray> normalisers(List<Row> batch, int n) {
+  static Map<String, INDArray> normalisers(List<Row> batch, int n, int queries) {
     double weighted = 0;
     int supervised = 0;
     for (Row r : batch) {
@@ -88,9 +89,13 @@ final class StepInputs {
       }
       supervised += r.detSupervised() ? 1 : 0;
     }
-    return Map.of(TrainingLoss.SEG_NORM, Nd4j.scalar((float) (weighted + 1e-6)),
-        TrainingLoss.DET_NORM, Nd4j.scalar((float) ((double) supervised * n * n + 1e-6)),
-        TrainingLoss.PCL_NORM, Nd4j.scalar((float) batch.size()));
+    Map<String, INDArray> norms = new HashMap<>();
+    norms.put(TrainingLoss.SEG_NORM, Nd4j.scalar((float) (weighted + 1e-6)));
+    norms.put(TrainingLoss.DET_NORM, Nd4j.scalar((float) ((double) supervised * n * n + 1e-6)));
+    if (queries > 0) {
+      norms.put(TrainingLoss.PCL_NORM, Nd4j.scalar((float) batch.size()));
+    }
+    return norms;
   }
 
   private static INDArray stack(List<float[]> maps, int b, int n) {

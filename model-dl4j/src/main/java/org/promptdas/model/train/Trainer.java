@@ -66,6 +66,10 @@ public final class Trainer {
   private final List<StudentGraph> students = new ArrayList<>();
   /** The teacher, once per shard (none without a teacher); the first one's arrays are the live ones. */
   private final List<SameDiff> teachers = new ArrayList<>();
+  /** Each shard's student weights by name (live arrays; the first shard's are {@link #params}). */
+  private final List<Map<String, INDArray>> studentWeights = new ArrayList<>();
+  /** Each shard's teacher weights by name (live arrays), none without a teacher. */
+  private final List<Map<String, INDArray>> teacherWeights = new ArrayList<>();
   /** One engine per shard: its student and teacher run one after the other on its array cache. */
   private final List<Engine> engines = new ArrayList<>();
   private final Map<String, INDArray> params = new LinkedHashMap<>();
@@ -103,12 +107,15 @@ public final class Trainer {
           DataType.FLOAT, shards > 1 ? TrainingLoss.Normalisers.GIVEN : TrainingLoss.Normalisers.OWN_ROWS);
       student.prepare();
       students.add(student);
+      studentWeights.add(student.trainables());
       if (cfg.hasTeacher()) {
-        teachers.add(PromptDasGraph.buildInference(init, cfg.batch() / shards, slots, 0, DataType.FLOAT));
+        SameDiff teacher = PromptDasGraph.buildInference(init, cfg.batch() / shards, slots, 0, DataType.FLOAT);
+        teachers.add(teacher);
+        teacherWeights.add(Gradients.trainables(teacher));
       }
       engines.add(new Engine());
     }
-    params.putAll(students.get(0).trainables());
+    params.putAll(studentWeights.get(0));
     this.targets = new TrainingTargets(cfg, net.imageSize(), queries, backgrounds);
     this.optimiser = new AdamW(TrainConfig.ADAM_BETA1, TrainConfig.ADAM_BETA2, TrainConfig.ADAM_EPSILON,
         cfg.weightDecay(), Weights::decays);
@@ -133,7 +140,7 @@ public final class Trainer {
 
   /** The teacher (the student itself when the mode has none). */
   public Weights teacherWeights() {
-    return teachers.isEmpty() ? studentWeights() : Weights.fromGraph(net, Gradients.trainables(teachers.get(0)));
+    return teachers.isEmpty() ? studentWeights() : Weights.fromGraph(net, teacherWeights.get(0));
   }
 
   /**
@@ -158,7 +165,7 @@ public final class Trainer {
   public TrainingState state() {
     Map<String, INDArray> s = copy(params);
     return new TrainingState(net, cfg, step, optimiser.steps(), s,
-        teachers.isEmpty() ? s : copy(Gradients.trainables(teachers.get(0))),
+        teachers.isEmpty() ? s : copy(teacherWeights.get(0)),
         copy(optimiser.firstMoments()), copy(optimiser.secondMoments()));
   }
 
@@ -196,7 +203,7 @@ public final class Trainer {
     }
     assign(params, state.student());
     if (!teachers.isEmpty()) {
-      assign(Gradients.trainables(teachers.get(0)), state.teacher());
+      assign(teacherWeights.get(0), state.teacher());
     }
     mirrorShards();
     step = state.step();
@@ -259,7 +266,7 @@ public final class Trainer {
     List<String> outs = queries > 0
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
         : List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
-    Map<String, INDArray> norms = shards > 1 ? StepInputs.normalisers(batch, net.imageSize()) : Map.of();
+    Map<String, INDArray> norms = shards > 1 ? StepInputs.normalisers(batch, net.imageSize(), queries) : Map.of();
     int per = batch.size() / shards;
     List<Callable<OutAndGrad>> tasks = new ArrayList<>();
     for (int i = 0; i < shards; i++) {
@@ -268,7 +275,7 @@ public final class Trainer {
       Engine engine = engines.get(i);
       tasks.add(() -> {
         Map<String, INDArray> ph = StepInputs.of(part, net.imageSize(), slots, queries, backgrounds);
-        OutAndGrad og = student.gradientsAndOutputs(engine, with(ph, norms, student.head()), outs);
+        OutAndGrad og = student.gradientsAndOutputs(engine, with(ph, norms), outs);
         Engine.release(ph.values());
         return og;
       });
@@ -306,14 +313,10 @@ public final class Trainer {
         (System.nanoTime() - t0) / 1e9);
   }
 
-  /** {@code ph} and those of {@code more} that graph {@code sd} has (no PCL denominator without PCL). */
-  private static Map<String, INDArray> with(Map<String, INDArray> ph, Map<String, INDArray> more, SameDiff sd) {
+  /** {@code ph} and {@code more} in one map ({@code ph}'s own arrays are freed apart from {@code more}). */
+  private static Map<String, INDArray> with(Map<String, INDArray> ph, Map<String, INDArray> more) {
     Map<String, INDArray> all = new HashMap<>(ph);
-    more.forEach((k, v) -> {
-      if (sd.hasVariable(k)) {
-        all.put(k, v);
-      }
-    });
+    all.putAll(more);
     return all;
   }
 
@@ -330,12 +333,12 @@ public final class Trainer {
     });
     optimiser.update(reached, grads, lr);
     if (!teachers.isEmpty() && !teacherHeld) {
-      SameDiff teacher = teachers.get(0);
+      Map<String, INDArray> teacher = teacherWeights.get(0);
       double decay = cfg.emaDecay(step);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
         if (!ParamSpec.frozen(e.getKey())) {
           INDArray scaled = e.getValue().mul(1 - decay);
-          teacher.getVariable(e.getKey()).getArr().muli(decay).addi(scaled);
+          teacher.get(e.getKey()).muli(decay).addi(scaled);
           scaled.close();
         }
       }
@@ -345,11 +348,11 @@ public final class Trainer {
   /** Copies the first shard's student and teacher weights into the other shards' graphs. */
   private void mirrorShards() {
     for (int i = 1; i < shards; i++) {
-      Map<String, INDArray> student = students.get(i).trainables();
+      Map<String, INDArray> student = studentWeights.get(i);
       params.forEach((k, v) -> student.get(k).assign(v));
       if (!teachers.isEmpty()) {
-        Map<String, INDArray> teacher = Gradients.trainables(teachers.get(i));
-        Gradients.trainables(teachers.get(0)).forEach((k, v) -> teacher.get(k).assign(v));
+        Map<String, INDArray> teacher = teacherWeights.get(i);
+        teacherWeights.get(0).forEach((k, v) -> teacher.get(k).assign(v));
       }
     }
   }
