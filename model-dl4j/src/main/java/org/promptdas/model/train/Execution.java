@@ -1,6 +1,7 @@
 package org.promptdas.model.train;
 
 import java.io.Serializable;
+import java.util.function.IntSupplier;
 import org.promptdas.model.network.NetworkConfig;
 
 /**
@@ -24,11 +25,16 @@ public record Execution(boolean recomputeEncoder, int shards) implements Seriali
   }
 
   /**
-   * Whether splitting batches into shards pays for network {@code c}: for encoders below
+   * The threads a thread setting ({@code train.step-threads}, {@code infer.threads}, the benchmarks'
+   * options) means for network {@code c}: the setting when positive; for auto (0) the
+   * {@code cores} at hand where sharding pays, encoders below
    * {@link StudentGraph#RECOMPUTE_MIN_TOKENS} tokens, whose ops are too small to gain from being
-   * split over cores; the paper network's large products already use them.
+   * split over cores; else 1 (the paper network's large products already use the cores).
    */
-  public static boolean shardingPays(NetworkConfig c) {
-    return c.grid() * c.grid() < StudentGraph.RECOMPUTE_MIN_TOKENS;
+  public static int threads(int setting, NetworkConfig c, IntSupplier cores) {
+    if (setting > 0) {
+      return setting;
+    }
+    return c.grid() * c.grid() < StudentGraph.RECOMPUTE_MIN_TOKENS ? cores.getAsInt() : 1;
   }
 }

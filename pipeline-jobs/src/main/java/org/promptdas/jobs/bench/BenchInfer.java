@@ -89,7 +89,7 @@ public final class BenchInfer implements Callable<Integer> {
 
   /** {@link #threads}, with auto resolved as infer would on an executor with every core of this machine. */
   private int threadsFor(Network n) {
-    return threads > 0 ? threads : Execution.shardingPays(n.config()) ? Runtime.getRuntime().availableProcessors() : 1;
+    return Execution.threads(threads, n.config(), Runtime.getRuntime()::availableProcessors);
   }
 
   /** One network to time: its name, configuration and model file. */

@@ -125,7 +125,7 @@ public final class BenchModel implements Callable<Integer> {
     List<Network> networks = new ArrayList<>();
     for (String name : configs) {
       NetworkConfig cfg = NetworkConfig.named(name);
-      int s = shards > 0 ? shards : Execution.shardingPays(cfg) ? Runtime.getRuntime().availableProcessors() : 1;
+      int s = Execution.threads(shards, cfg, Runtime.getRuntime()::availableProcessors);
       if (shards < 0 || (shards > 0 && batches.stream().anyMatch(b -> b % shards != 0))) {
         throw new PromptDasException.BadInput("--shards must be 0 (auto) or divide every batch, got "
             + shards + " and batches " + batches);

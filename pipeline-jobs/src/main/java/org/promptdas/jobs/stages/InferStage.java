@@ -156,8 +156,8 @@ public final class InferStage extends StageCommand {
     }
     modelHash = sha256(modelBytes);
     var sc = ctx.spark().sparkContext();
-    shards = ctx.get(THREADS) > 0 ? ctx.get(THREADS) : !Execution.shardingPays(m.config()) ? 1
-        : sc.isLocal() ? sc.defaultParallelism() : sc.getConf().getInt("spark.executor.cores", 1);
+    shards = Execution.threads(ctx.get(THREADS), m.config(),
+        () -> sc.isLocal() ? sc.defaultParallelism() : sc.getConf().getInt("spark.executor.cores", 1));
     if (!ctx.get(POINTS).isEmpty()) {
       pointTable = PointTable.load(ctx.spark(), ctx.files(), ctx.get(POINTS));
       pointTable.validate(ctx.get(POINTS), volumeName,

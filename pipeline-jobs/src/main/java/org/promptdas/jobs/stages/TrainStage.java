@@ -408,23 +408,18 @@ public final class TrainStage extends StageCommand {
   }
 
   /**
-   * {@link #STEP_THREADS}, with auto (0) resolved: 1 where sharding does not pay
-   * ({@link Execution#shardingPays}); in local mode the driver's cores over
-   * the workers that run at once; on a cluster {@code spark.task.cpus}.
+   * {@link #STEP_THREADS} resolved ({@link Execution#threads}); a worker's cores are, in local
+   * mode, the driver's over the workers that run at once, on a cluster {@code spark.task.cpus}.
    */
   private int stepThreads(Context ctx, NetworkConfig net) {
-    if (ctx.get(STEP_THREADS) > 0) {
-      return ctx.get(STEP_THREADS);
-    }
-    if (!Execution.shardingPays(net)) {
-      return 1;
-    }
     var sc = ctx.spark().sparkContext();
-    if (sc.isLocal()) {
-      int cores = sc.defaultParallelism();
-      return Math.max(1, cores / Math.max(1, Math.min(partitions, cores)));
-    }
-    return sc.getConf().getInt("spark.task.cpus", 1);
+    return Execution.threads(ctx.get(STEP_THREADS), net, () -> {
+      if (sc.isLocal()) {
+        int cores = sc.defaultParallelism();
+        return Math.max(1, cores / Math.max(1, Math.min(partitions, cores)));
+      }
+      return sc.getConf().getInt("spark.task.cpus", 1);
+    });
   }
 
   /** A replacement takes the earlier run's place only once it is complete. */
