@@ -197,7 +197,7 @@ public final class PromptDasModel {
     /** Crop i of a [b, ...] array, row-major, read straight from its buffer when it is C-contiguous. */
     private static float[] crop(INDArray a, int i) {
       long n = a.length() / a.size(0);
-      if (a.ordering() == 'c' && a.elementWiseStride() == 1 && a.data().length() >= a.offset() + a.length()) {
+      if (a.ordering() == 'c' && a.elementWiseStride() == 1) {
         return a.data().getFloatsAt(a.offset() + i * n, (int) n);
       }
       return a.slice(i).dup('c').data().asFloat();
