@@ -237,6 +237,42 @@ class TrainerTest {
   }
 
   @Test
+  void anAveragedModelIsTheEmaOfTheStudentAndLeavesTheStudentAlone() {
+    TrainConfig plainCfg = config(Mode.SOURCE_ONLY, 10, 1e-3);
+    TrainConfig averagedCfg = plainCfg.withAveraging(0.5, 0, true, 0.6);
+    Trainer plain = new Trainer(Weights.initialise(NET, 6), plainCfg);
+    Trainer averaged = new Trainer(Weights.initialise(NET, 6), averagedCfg);
+    Map<String, INDArray> ema = new java.util.HashMap<>(Weights.initialise(NET, 6).tensors());
+    for (int s = 0; s < 4; s++) {
+      plain.step(source(s), List.of());
+      averaged.step(source(s), List.of());
+      double d = averagedCfg.emaDecay(s);
+      Map<String, INDArray> student = averaged.studentWeights().tensors();
+      ema.replaceAll((k, v) -> v.mul(d).add(student.get(k).mul(1 - d)));
+    }
+    assertSameTensors(plain.studentWeights().tensors(), averaged.studentWeights().tensors());
+    Map<String, INDArray> teacher = averaged.teacherWeights().tensors();
+    double apart = 0;
+    for (String k : ema.keySet()) {
+      assertTrue(ema.get(k).equalsWithEps(teacher.get(k), 1e-6), k);
+      apart += teacher.get(k).sub(averaged.studentWeights().tensors().get(k)).norm2Number().doubleValue();
+    }
+    assertTrue(apart > 0, "the averaged model is the student");
+  }
+
+  @Test
+  void strongSourceViewsChangeTheStepOnlyWhenAsked() {
+    TrainConfig plainCfg = config(Mode.SOURCE_ONLY, 10, 1e-3);
+    double plain = new Trainer(Weights.initialise(NET, 7), plainCfg).step(source(0), List.of()).loss();
+    double none = new Trainer(Weights.initialise(NET, 7), plainCfg.withAveraging(0.5, 0, false, 0.99))
+        .step(source(0), List.of()).loss();
+    double strong = new Trainer(Weights.initialise(NET, 7), plainCfg.withAveraging(0.5, 1, false, 0.99))
+        .step(source(0), List.of()).loss();
+    assertEquals(plain, none);
+    assertTrue(Math.abs(strong - plain) > 1e-6, "a strong view of the crop gives the same loss " + strong);
+  }
+
+  @Test
   void sourceLossFalls() {
     Trainer t = new Trainer(Weights.initialise(NET, 5), config(Mode.SOURCE_ONLY, 40, 1e-3));
     List<Double> losses = new ArrayList<>();

@@ -47,6 +47,16 @@ import org.promptdas.model.loss.LossWeights;
  *     to segmenting nothing
  * @param strongTargetView the student sees a target crop in a strong photometric view
  *     ({@link Augment#strongPhotometric}) of the crop the teacher labelled
+ * @param pseudoForegroundShare with balanced pseudo-labels, the share of the target's weight that
+ *     its confident foreground pixels get (the background the rest); 0: the foreground share of
+ *     the step's labelled source pixels, so that the target is weighed towards the source's class
+ *     prior rather than towards half and half, which moves the student's decision threshold
+ *     towards foreground
+ * @param strongSourceShare the probability that a source crop is seen in the strong photometric
+ *     view, so that what the network learns from the labels holds for other contrasts and noise
+ * @param averagedModel source-only and oracle runs keep an EMA of the student as their model (the
+ *     teacher, with {@link #emaAlpha}), which smooths the swings of a model trained from scratch;
+ *     UDA and WDA always have one
  */
 public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segmentationPseudoLabels,
     boolean trainingPrompts, boolean contrastive, int batch, int steps, double learningRate,
@@ -54,11 +64,18 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     int maxQueries, int backgroundPoints, double foregroundConfidence, double backgroundConfidence,
     double peakThreshold, double sigma, boolean augment, LossWeights losses, long seed,
     double promptFreeShare, int promptFreeSteps, int warmupSteps, boolean balancedPseudoLabels,
-    boolean strongTargetView) {
+    boolean strongTargetView, double pseudoForegroundShare, double strongSourceShare,
+    boolean averagedModel) {
 
   public TrainConfig {
     if (!(promptFreeShare >= 0 && promptFreeShare <= 1) || promptFreeSteps < 0 || warmupSteps < 0) {
       throw new IllegalArgumentException("prompt-free share must be in [0, 1], prompt-free and warm-up steps >= 0");
+    }
+    if (!(pseudoForegroundShare >= 0 && pseudoForegroundShare < 1) || !(strongSourceShare >= 0 && strongSourceShare <= 1)) {
+      throw new IllegalArgumentException("pseudo-label foreground share must be in [0, 1), strong source share in [0, 1]");
+    }
+    if (!(emaAlpha >= 0 && emaAlpha < 1)) {
+      throw new IllegalArgumentException("EMA alpha must be in [0, 1), got " + emaAlpha);
     }
   }
 
@@ -74,7 +91,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   public static TrainConfig paper(Mode mode, int steps, long seed) {
     return new TrainConfig(mode, true, true, true, true, 2, steps, 1e-5, 0.9, 0.01, 0.99, 16, 3,
         48, 256, 0.9, 0.1, 125.0 / 255, 4.0, true, LossWeights.defaults(), seed, PROMPT_FREE_SHARE, 0, 0,
-        false, false);
+        false, false, 0.5, 0, false);
   }
 
   /**
@@ -171,9 +188,31 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return mode != Mode.SOURCE_ONLY;
   }
 
-  /** True when a mean teacher makes pseudo-labels (UDA, WDA); source-only and oracle have none. */
-  public boolean hasTeacher() {
+  /** True when a mean teacher makes pseudo-labels (UDA, WDA). */
+  public boolean makesPseudoLabels() {
     return usesTarget() && mode != Mode.ORACLE;
+  }
+
+  /**
+   * True when the run keeps an EMA of the student (its teacher), which is then the run's model: UDA
+   * and WDA always, source-only and oracle with {@link #averagedModel}.
+   */
+  public boolean hasTeacher() {
+    return makesPseudoLabels() || averagedModel;
+  }
+
+  /**
+   * These settings with the pseudo-labels' foreground share ({@link #pseudoForegroundShare}), the
+   * strong source share ({@link #strongSourceShare}), the averaged model ({@link #averagedModel})
+   * and the EMA decay cap replaced.
+   */
+  public TrainConfig withAveraging(double foregroundShare, double strongSource, boolean averaged, double alpha) {
+    return edit(c -> {
+      c.pseudoForegroundShare = foregroundShare;
+      c.strongSourceShare = strongSource;
+      c.averagedModel = averaged;
+      c.emaAlpha = alpha;
+    });
   }
 
   /** These settings in another mode. */
@@ -256,6 +295,9 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     int warmupSteps;
     boolean balancedPseudoLabels;
     boolean strongTargetView;
+    double pseudoForegroundShare;
+    double strongSourceShare;
+    boolean averagedModel;
 
     Fields(TrainConfig c) {
       mode = c.mode;
@@ -285,6 +327,9 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
       warmupSteps = c.warmupSteps;
       balancedPseudoLabels = c.balancedPseudoLabels;
       strongTargetView = c.strongTargetView;
+      pseudoForegroundShare = c.pseudoForegroundShare;
+      strongSourceShare = c.strongSourceShare;
+      averagedModel = c.averagedModel;
     }
 
     TrainConfig build() {
@@ -293,7 +338,8 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
           batch, steps, learningRate, power, weightDecay, emaAlpha, maxPrompts,
           queriesPerInstance, maxQueries, backgroundPoints, foregroundConfidence,
           backgroundConfidence, peakThreshold, sigma, augment, losses, seed, promptFreeShare,
-          promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView);
+          promptFreeSteps, warmupSteps, balancedPseudoLabels, strongTargetView, pseudoForegroundShare,
+          strongSourceShare, averagedModel);
     }
   }
 }

@@ -64,11 +64,14 @@ public final class Trainer {
   private final int shards;
   /** The student, once per shard; the first one's arrays are the live parameters. */
   private final List<StudentGraph> students = new ArrayList<>();
-  /** The teacher, once per shard (none without a teacher); the first one's arrays are the live ones. */
+  /** The teacher's graph, once per shard (none without pseudo-labels); the first one's arrays are the live ones. */
   private final List<SameDiff> teachers = new ArrayList<>();
   /** Each shard's student weights by name (live arrays; the first shard's are {@link #params}). */
   private final List<Map<String, INDArray>> studentWeights = new ArrayList<>();
-  /** Each shard's teacher weights by name (live arrays), none without a teacher. */
+  /**
+   * Each shard's teacher weights by name (live arrays), none without a teacher; one map and no graph
+   * for an averaged model that makes no pseudo-labels ({@link TrainConfig#averagedModel}).
+   */
   private final List<Map<String, INDArray>> teacherWeights = new ArrayList<>();
   /** One engine per shard: its student and teacher run one after the other on its array cache. */
   private final List<Engine> engines = new ArrayList<>();
@@ -97,7 +100,7 @@ public final class Trainer {
     this.cfg = cfg;
     this.rows = cfg.usesTarget() ? 2 * cfg.batch() : cfg.batch();
     this.slots = cfg.maxPrompts();
-    boolean pcl = cfg.contrastive() && cfg.hasTeacher();
+    boolean pcl = cfg.contrastive() && cfg.makesPseudoLabels();
     this.queries = pcl ? cfg.maxQueries() : 0;
     this.backgrounds = pcl ? cfg.backgroundPoints() : 0;
     for (int i = 0; i < shards; i++) {
@@ -108,7 +111,7 @@ public final class Trainer {
       student.prepare();
       students.add(student);
       studentWeights.add(student.trainables());
-      if (cfg.hasTeacher()) {
+      if (cfg.makesPseudoLabels()) {
         SameDiff teacher = PromptDasGraph.buildInference(init, cfg.batch() / shards, slots, 0, DataType.FLOAT);
         teachers.add(teacher);
         teacherWeights.add(Gradients.trainables(teacher));
@@ -116,6 +119,9 @@ public final class Trainer {
       engines.add(new Engine());
     }
     params.putAll(studentWeights.get(0));
+    if (cfg.hasTeacher() && teachers.isEmpty()) {
+      teacherWeights.add(copy(params));
+    }
     this.targets = new TrainingTargets(cfg, net.imageSize(), queries, backgrounds);
     this.optimiser = new AdamW(TrainConfig.ADAM_BETA1, TrainConfig.ADAM_BETA2, TrainConfig.ADAM_EPSILON,
         cfg.weightDecay(), Weights::decays);
@@ -140,7 +146,7 @@ public final class Trainer {
 
   /** The teacher (the student itself when the mode has none). */
   public Weights teacherWeights() {
-    return teachers.isEmpty() ? studentWeights() : Weights.fromGraph(net, teacherWeights.get(0));
+    return teacherWeights.isEmpty() ? studentWeights() : Weights.fromGraph(net, teacherWeights.get(0));
   }
 
   /**
@@ -165,7 +171,7 @@ public final class Trainer {
   public TrainingState state() {
     Map<String, INDArray> s = copy(params);
     return new TrainingState(net, cfg, step, optimiser.steps(), s,
-        teachers.isEmpty() ? s : copy(teacherWeights.get(0)),
+        teacherWeights.isEmpty() ? s : copy(teacherWeights.get(0)),
         copy(optimiser.firstMoments()), copy(optimiser.secondMoments()));
   }
 
@@ -202,7 +208,7 @@ public final class Trainer {
       throw new IllegalArgumentException("the state belongs to another network or training configuration");
     }
     assign(params, state.student());
-    if (!teachers.isEmpty()) {
+    if (!teacherWeights.isEmpty()) {
       assign(teacherWeights.get(0), state.teacher());
     }
     mirrorShards();
@@ -244,7 +250,7 @@ public final class Trainer {
     SplittableRandom rnd = random(cfg.seed(), stream, step);
     List<Row> batch = new ArrayList<>();
     for (Sample s : source) {
-      batch.add(targets.labelled(aug(s, rnd), step, rnd));
+      batch.add(targets.labelled(strongSource(aug(s, rnd), rnd), step, rnd));
     }
     if (cfg.usesTarget()) {
       List<Sample> aug = new ArrayList<>();
@@ -258,7 +264,9 @@ public final class Trainer {
       } else {
         List<Row> pseudo = pseudoLabelled(aug, rnd);
         if (cfg.balancedPseudoLabels()) {
-          TrainingTargets.balance(pseudo, (long) source.size() * net.imageSize() * net.imageSize());
+          double share = cfg.pseudoForegroundShare() > 0 ? cfg.pseudoForegroundShare()
+              : TrainingTargets.foregroundShare(batch);
+          TrainingTargets.balance(pseudo, (long) source.size() * net.imageSize() * net.imageSize(), share);
         }
         batch.addAll(pseudo);
       }
@@ -332,7 +340,7 @@ public final class Trainer {
       }
     });
     optimiser.update(reached, grads, lr);
-    if (!teachers.isEmpty() && !teacherHeld) {
+    if (!teacherWeights.isEmpty() && !teacherHeld) {
       Map<String, INDArray> teacher = teacherWeights.get(0);
       double decay = cfg.emaDecay(step);
       for (Map.Entry<String, INDArray> e : params.entrySet()) {
@@ -350,11 +358,22 @@ public final class Trainer {
     for (int i = 1; i < shards; i++) {
       Map<String, INDArray> student = studentWeights.get(i);
       params.forEach((k, v) -> student.get(k).assign(v));
-      if (!teachers.isEmpty()) {
+      if (i < teacherWeights.size()) {
         Map<String, INDArray> teacher = teacherWeights.get(i);
         teacherWeights.get(0).forEach((k, v) -> teacher.get(k).assign(v));
       }
     }
+  }
+
+  /**
+   * {@code s} in the strong photometric view for {@link TrainConfig#strongSourceShare} of the source
+   * crops; draws nothing when the share is 0, so that runs without it keep their random stream.
+   */
+  private Sample strongSource(Sample s, SplittableRandom rnd) {
+    if (cfg.strongSourceShare() == 0 || rnd.nextDouble() >= cfg.strongSourceShare()) {
+      return s;
+    }
+    return new Sample(Augment.strongPhotometric(s.image(), rnd), s.label(), s.points());
   }
 
   private Sample aug(Sample s, SplittableRandom rnd) {

@@ -130,17 +130,32 @@ final class TrainingTargets {
   }
 
   /**
-   * Reweighs the confident pixels of pseudo-labelled rows so that the target's foreground and its
-   * background each weigh half as much as the {@code sourcePixels} labelled pixels (each of weight
-   * 1): the segmentation loss, a weighted mean, becomes half the source's mean plus a quarter of
-   * each target class's mean ({@link TrainConfig#balancedPseudoLabels}).
+   * Reweighs the confident pixels of pseudo-labelled rows so that together they weigh as much as
+   * the {@code sourcePixels} labelled pixels (each of weight 1), {@code foregroundShare} of it on
+   * the target's foreground and the rest on its background ({@link TrainConfig#balancedPseudoLabels}).
+   * At a share of one half the segmentation loss, a weighted mean, becomes half the source's mean
+   * plus a quarter of each target class's mean. A class without confident pixels adds nothing.
    */
-  static void balance(List<Row> rows, long sourcePixels) {
-    balance(rows.stream().map(Row::segTarget).toList(), rows.stream().map(Row::segWeight).toList(), sourcePixels);
+  static void balance(List<Row> rows, long sourcePixels, double foregroundShare) {
+    balance(rows.stream().map(Row::segTarget).toList(), rows.stream().map(Row::segWeight).toList(),
+        sourcePixels, foregroundShare);
   }
 
-  /** {@link #balance(List, long)} on the rows' targets and weights (the weights are changed). */
-  static void balance(List<float[]> targets, List<float[]> weights, long sourcePixels) {
+  /** The share of foreground among the labelled pixels of {@code rows} (0 for none). */
+  static double foregroundShare(List<Row> rows) {
+    double fg = 0;
+    long pixels = 0;
+    for (Row r : rows) {
+      for (float t : r.segTarget()) {
+        fg += t;
+      }
+      pixels += r.segTarget().length;
+    }
+    return pixels == 0 ? 0 : fg / pixels;
+  }
+
+  /** {@link #balance(List, long, double)} on the rows' targets and weights (the weights are changed). */
+  static void balance(List<float[]> targets, List<float[]> weights, long sourcePixels, double foregroundShare) {
     double fg = 0;
     double bg = 0;
     for (int i = 0; i < targets.size(); i++) {
@@ -153,8 +168,8 @@ final class TrainingTargets {
         }
       }
     }
-    float wf = fg > 0 ? (float) (sourcePixels / (2 * fg)) : 0;
-    float wb = bg > 0 ? (float) (sourcePixels / (2 * bg)) : 0;
+    float wf = fg > 0 ? (float) (sourcePixels * foregroundShare / fg) : 0;
+    float wb = bg > 0 ? (float) (sourcePixels * (1 - foregroundShare) / bg) : 0;
     for (int i = 0; i < targets.size(); i++) {
       float[] t = targets.get(i);
       float[] w = weights.get(i);

@@ -3,6 +3,7 @@ package org.promptdas.model.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,17 @@ class TrainConfigTest {
     free.prompted(0, a);          // inside the prompt-free steps
     free.prompted(60, b);         // after them
     assertEquals(a.nextLong(), b.nextLong());
+  }
+
+  @Test
+  void theAveragingSettingsAreValidated() {
+    TrainConfig c = TrainConfig.tiny(Mode.SOURCE_ONLY, 100, 1);
+    assertFalse(c.hasTeacher(), "source-only keeps no EMA unless asked");
+    assertTrue(c.withAveraging(0.5, 0, true, 0.99).hasTeacher());
+    assertFalse(c.withAveraging(0.5, 0, true, 0.99).makesPseudoLabels());
+    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(1, 0, false, 0.99));
+    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(0.5, 1.5, false, 0.99));
+    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(0.5, 0, false, 1));
   }
 
   @Test

@@ -95,6 +95,17 @@ public final class TrainStage extends StageCommand {
   public static final Param<String> STRONG_VIEW = Param.oneOf("prompt-das.train.strong-target-view",
       "the student sees target crops in a strong photometric view of what the teacher labelled (auto: the "
       + "network's preset)", List.of("auto", "true", "false"));
+  public static final Param<Double> PSEUDO_FOREGROUND_SHARE = Param.number("prompt-das.train.pseudo-foreground-share",
+      "with balanced pseudo-labels, the share of the target's weight on its confident foreground pixels "
+      + "(0.5: as much as on its background; 0: the foreground share of the step's source labels)", 0, 0.99);
+  public static final Param<Double> STRONG_SOURCE_SHARE = Param.number("prompt-das.train.strong-source-share",
+      "share of source crops the student sees in the strong photometric view", 0, 1);
+  public static final Param<Boolean> AVERAGED_MODEL = Param.bool("prompt-das.train.averaged-model",
+      "source-only and oracle runs keep an EMA of the student (decay ema-alpha) and save it as the model "
+      + "(UDA and WDA always save their EMA teacher)");
+  public static final Param<Double> EMA_ALPHA = Param.number("prompt-das.train.ema-alpha",
+      "the EMA's decay cap: the teacher (and an averaged model) moves by min(1 - 1/(step + 1), alpha) "
+      + "per step (paper: 0.99)", 0, 0.9999);
   public static final Param<Double> FOREGROUND_CONFIDENCE = Param.number("prompt-das.train.foreground-confidence",
       "teacher probability above which a target pixel is a foreground pseudo-label (paper: 0.9)", 0.5, 1);
   public static final Param<Double> BACKGROUND_CONFIDENCE = Param.number("prompt-das.train.background-confidence",
@@ -153,7 +164,7 @@ public final class TrainStage extends StageCommand {
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
         LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, STRONG_VIEW,
-        FOREGROUND_CONFIDENCE, BACKGROUND_CONFIDENCE, SEED, CHECKPOINT_EVERY, KEEP_CHECKPOINTS,
+        PSEUDO_FOREGROUND_SHARE, STRONG_SOURCE_SHARE, AVERAGED_MODEL, EMA_ALPHA, FOREGROUND_CONFIDENCE, BACKGROUND_CONFIDENCE, SEED, CHECKPOINT_EVERY, KEEP_CHECKPOINTS,
         PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, STEP_THREADS, RESUME);
   }
 
@@ -181,7 +192,9 @@ public final class TrainStage extends StageCommand {
         .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS))
         .withTargetRecipe(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()),
             flag(ctx.get(STRONG_VIEW), preset.strongTargetView()))
-        .withConfidence(ctx.get(FOREGROUND_CONFIDENCE), ctx.get(BACKGROUND_CONFIDENCE));
+        .withConfidence(ctx.get(FOREGROUND_CONFIDENCE), ctx.get(BACKGROUND_CONFIDENCE))
+        .withAveraging(ctx.get(PSEUDO_FOREGROUND_SHARE), ctx.get(STRONG_SOURCE_SHARE), ctx.get(AVERAGED_MODEL),
+            ctx.get(EMA_ALPHA));
   }
 
   /** An auto/true/false setting: auto takes the preset's value. */
