@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code export-model}: the model of a training checkpoint, as {@code train} writes it at the end
- * (the teacher when the run adapts, else the student; {@code --student} for the student always):
+ * (the EMA teacher when the run keeps one: UDA, WDA and averaged source-only or oracle runs; else the
+ * student; {@code --student} for the student always):
  * to score a run's progress, or to use a run before it ends.
  */
 @Command(name = "export-model", mixinStandardHelpOptions = true,
