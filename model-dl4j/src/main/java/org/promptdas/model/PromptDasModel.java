@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -126,20 +125,12 @@ public final class PromptDasModel {
     if (parts == 1) {
       return whole(image, prompts, extras, slots);
     }
-    int per = b / parts;
-    List<Callable<Output>> tasks = new ArrayList<>();
-    for (int i = 0; i < parts; i++) {
-      int from = i * per;
-      PromptDasModel lane = lanes.get(i);
-      INDArray rows = image.get(NDArrayIndex.interval(from, from + per)).dup();
-      tasks.add(() -> {
-        Output o = lane.whole(rows, prompts.subList(from, from + per),
-            extras == null ? null : extras.subList(from, from + per), slots);
-        rows.close();
-        return o;
-      });
-    }
-    List<Output> outs = Engine.concurrently(tasks);
+    List<Output> outs = Engine.inShards(prompts, parts, (i, from, part) -> {
+      INDArray rows = image.get(NDArrayIndex.interval(from, from + part.size())).dup();
+      Output o = lanes.get(i).whole(rows, part, extras == null ? null : extras.subList(from, from + part.size()), slots);
+      rows.close();
+      return o;
+    });
     Output all = new Output(concat(outs, Output::segLogits), concat(outs, Output::segLogitsFull),
         concat(outs, Output::det), concat(outs, Output::contrast));
     outs.forEach(Output::close);

@@ -1,6 +1,7 @@
 package org.promptdas.model.engine;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -81,6 +82,32 @@ public final class Engine {
    */
   public static <T> List<T> concurrently(List<Callable<T>> tasks) {
     return Shards.run(tasks);
+  }
+
+  /** One shard's work: {@code part} is {@code items[from, from + part.size())} of the whole list. */
+  @FunctionalInterface
+  public interface ShardTask<E, T> {
+    T run(int shard, int from, List<E> part) throws Exception;
+  }
+
+  /**
+   * {@code items} split into {@code shards} contiguous equal parts, {@code task} run on each part
+   * {@linkplain #concurrently concurrently}; the results in shard order.
+   *
+   * @throws IllegalArgumentException if the shards do not divide the items
+   */
+  public static <E, T> List<T> inShards(List<E> items, int shards, ShardTask<E, T> task) {
+    if (shards < 1 || items.size() % shards != 0) {
+      throw new IllegalArgumentException(shards + " shards do not divide " + items.size() + " items");
+    }
+    int per = items.size() / shards;
+    List<Callable<T>> tasks = new ArrayList<>();
+    for (int i = 0; i < shards; i++) {
+      int shard = i;
+      List<E> part = items.subList(i * per, (i + 1) * per);
+      tasks.add(() -> task.run(shard, shard * per, part));
+    }
+    return concurrently(tasks);
   }
 
   /**

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -275,20 +274,12 @@ public final class Trainer {
         ? List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS, TrainingLoss.PCL_LOSS)
         : List.of(TrainingLoss.LOSS, TrainingLoss.SEG_LOSS, TrainingLoss.DET_LOSS);
     Map<String, INDArray> norms = shards > 1 ? StepInputs.normalisers(batch, net.imageSize(), queries) : Map.of();
-    int per = batch.size() / shards;
-    List<Callable<OutAndGrad>> tasks = new ArrayList<>();
-    for (int i = 0; i < shards; i++) {
-      List<Row> part = batch.subList(i * per, (i + 1) * per);
-      StudentGraph student = students.get(i);
-      Engine engine = engines.get(i);
-      tasks.add(() -> {
-        Map<String, INDArray> ph = StepInputs.of(part, net.imageSize(), slots, queries, backgrounds);
-        OutAndGrad og = student.gradientsAndOutputs(engine, with(ph, norms), outs);
-        Engine.release(ph.values());
-        return og;
-      });
-    }
-    List<OutAndGrad> parts = Engine.concurrently(tasks);
+    List<OutAndGrad> parts = Engine.inShards(batch, shards, (i, from, part) -> {
+      Map<String, INDArray> ph = StepInputs.of(part, net.imageSize(), slots, queries, backgrounds);
+      OutAndGrad og = students.get(i).gradientsAndOutputs(engines.get(i), with(ph, norms), outs);
+      Engine.release(ph.values());
+      return og;
+    });
     Map<String, INDArray> grads = parts.get(0).getGradients();
     for (OutAndGrad p : parts.subList(1, shards)) {
       grads.forEach((k, g) -> g.addi(p.getGradients().get(k)));
@@ -386,17 +377,10 @@ public final class Trainer {
    * side by side); the rows are built in crop order, drawing from {@code rnd}.
    */
   private List<Row> pseudoLabelled(List<Sample> crops, SplittableRandom rnd) {
-    int per = crops.size() / shards;
-    List<Callable<List<float[][]>>> tasks = new ArrayList<>();
-    for (int i = 0; i < shards; i++) {
-      List<Sample> part = crops.subList(i * per, (i + 1) * per);
-      SameDiff teacher = teachers.get(i);
-      Engine engine = engines.get(i);
-      tasks.add(() -> teacherMaps(teacher, engine, part));
-    }
     List<Row> rowsOut = new ArrayList<>();
     int i = 0;
-    for (List<float[][]> part : Engine.concurrently(tasks)) {
+    for (List<float[][]> part : Engine.inShards(crops, shards,
+        (shard, from, part) -> teacherMaps(teachers.get(shard), engines.get(shard), part))) {
       for (float[][] maps : part) {
         rowsOut.add(targets.pseudoLabelled(crops.get(i++), maps[0], maps[1], step, rnd));
       }

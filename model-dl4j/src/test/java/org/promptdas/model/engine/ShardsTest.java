@@ -28,6 +28,14 @@ class ShardsTest {
   }
 
   @Test
+  void inShardsHandsEachTaskItsContiguousPartAndWhereItStarts() {
+    List<String> r = Engine.inShards(List.of(10, 11, 12, 13, 14, 15), 3,
+        (shard, from, part) -> shard + "@" + from + part);
+    assertEquals(List.of("0@0[10, 11]", "1@2[12, 13]", "2@4[14, 15]"), r);
+    assertThrows(IllegalArgumentException.class, () -> Engine.inShards(List.of(1, 2, 3), 2, (s, f, p) -> p));
+  }
+
+  @Test
   void aFailedShardFailsTheRunOnceAllHaveEnded() {
     IllegalStateException boom = new IllegalStateException("boom");
     List<Callable<Integer>> tasks = List.of(() -> 1, () -> {
