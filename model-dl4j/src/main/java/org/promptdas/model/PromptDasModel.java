@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.promptdas.core.image.IntImage;
 import org.promptdas.core.labels.Point;
 import org.promptdas.model.engine.Engine;
@@ -172,6 +173,17 @@ public final class PromptDasModel {
 
   /** Foreground probability and density map of each crop, at the crop size. */
   public record Prediction(INDArray probability, INDArray density) {
+    /**
+     * The prediction from the network's outputs: the sigmoid of the full-size mask logits
+     * ({@link PromptDasGraph#SEG_LOGITS_FULL}) and the density map ({@link PromptDasGraph#DET}), both
+     * as new float arrays (the outputs are left to the caller).
+     */
+    public static Prediction of(INDArray segLogitsFull, INDArray det) {
+      INDArray prob = Transforms.sigmoid(segLogitsFull.castTo(DataType.FLOAT), true);
+      INDArray density = det.castTo(DataType.FLOAT).reshape(det.size(0), det.size(2), det.size(3)).dup('c');
+      return new Prediction(prob, density);
+    }
+
     public float[] probability(int i) {
       return crop(probability, i);
     }
@@ -203,12 +215,9 @@ public final class PromptDasModel {
     INDArray image = normalise(crops, config().imageSize());
     Output o = forward(image, prompts, null);
     image.close();
-    int s = config().imageSize();
-    INDArray prob = org.nd4j.linalg.ops.transforms.Transforms.sigmoid(
-        o.segLogitsFull().castTo(DataType.FLOAT), true);
-    INDArray density = o.det().castTo(DataType.FLOAT).reshape(crops.size(), s, s).dup('c');
+    Prediction p = Prediction.of(o.segLogitsFull(), o.det());
     o.close();
-    return new Prediction(prob, density);
+    return p;
   }
 
   /**

@@ -10,7 +10,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.promptdas.core.PromptDasException;
 import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.engine.Engine;
@@ -395,8 +394,8 @@ public final class Trainer {
     tp.put(PromptDasGraph.IMAGE, PromptDasModel.normalise(crops.stream().map(Sample::image).toList(), n));
     PromptPoints.put(tp, crops.stream().map(targets::teacherPrompts).toList(), slots, null, 0, DataType.FLOAT);
     Map<String, INDArray> out = engine.output(teacher, tp, PromptDasGraph.SEG_LOGITS_FULL, PromptDasGraph.DET);
-    PromptDasModel.Prediction p = new PromptDasModel.Prediction(
-        Transforms.sigmoid(out.get(PromptDasGraph.SEG_LOGITS_FULL), true), out.get(PromptDasGraph.DET));
+    PromptDasModel.Prediction p = PromptDasModel.Prediction.of(out.get(PromptDasGraph.SEG_LOGITS_FULL),
+        out.get(PromptDasGraph.DET));
     List<float[][]> maps = new ArrayList<>();
     for (int i = 0; i < crops.size(); i++) {
       maps.add(new float[][] {p.probability(i), p.density(i)});
