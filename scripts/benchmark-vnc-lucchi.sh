@@ -3,8 +3,10 @@
 # from scratch on this CPU, the project's own Table 1: source-only, UDA, WDA (15% points) and the
 # oracle (all target labels), each adapted model starting from the source-only one, and a control
 # (source-only continued for as many steps as the adapted runs); scored on every 2nd slice of
-# lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. Settings:
-# conf/vnc-to-lucchi.conf. Not a test: about two and a half hours on 2 cores (docs/benchmarks.md).
+# lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. The one
+# setting chosen on data (the share of the pseudo-labels' weight on the target's foreground) is
+# chosen on 5 labelled Lucchi train slices, never on the test slices. Settings:
+# conf/vnc-to-lucchi.conf. Not a test: about two hours on 2 cores (docs/benchmarks.md).
 #
 #   scripts/benchmark-vnc-lucchi.sh            # data from ../shared/data, work in bench-out/vnc-lucchi
 #   PROMPT_DAS_DATA=/data PROMPT_DAS_WORK=/tmp/b scripts/benchmark-vnc-lucchi.sh
@@ -37,23 +39,54 @@ step "tile VNC (source) and Lucchi train (target: 15% points for WDA, labels for
 [ -d "$work/crops/lucchi" ] || pd tile "${conf[@]}" --images "$data/lucchi/train/img" \
   --labels "$data/lucchi/train/lab" --points "$work/points" --volume lucchi --out "$work/crops/lucchi"
 
-train() { # run name, mode, steps, batch, init, learning rate
+train() { # run name, mode, steps, batch, init, learning rate, further --set options
   local out="$work/runs/$1"
   if [ -f "$out/model.pdas" ]; then echo "$1: done"; return; fi
   pd train "${conf[@]}" --mode "$2" --out "$out" --set "train.steps=$3" --set "train.batch=$4" \
-    --set "train.init=\"$5\"" --set "train.learning-rate=$6" --resume
+    --set "train.init=\"$5\"" --set "train.learning-rate=$6" "${@:7}" --resume
 }
-step "train source-only"
-train source-only source-only "${SOURCE_STEPS:-3000}" 8 "" 1e-3
-# adapted modes: 4 source + 4 target crops per step, at half the learning rate
-for mode in uda wda oracle; do
+# Dice on the validation slices (every 11th Lucchi train slice, 5, with labels): selects the
+# pseudo-label foreground share; the test slices are never used to choose anything
+link_slices "$data/lucchi/train" "$work/lucchi-val" 11
+val_dice() { # run name -> Dice (%) on the validation slices
+  local cell="$work/val/$1"
+  if [ ! -f "$cell/eval/metrics.json" ]; then
+    pd infer "${conf[@]}" --images "$work/lucchi-val/img" --model "$work/runs/$1/model.pdas" --out "$cell/infer" >&2
+    pd evaluate "${conf[@]}" --pred "$cell/infer/mask" --gt "$work/lucchi-val/lab" --out "$cell/eval" \
+      --set evaluate.overlays=false >&2
+  fi
+  python3 -c "import json, sys; print(round(100 * json.load(open(sys.argv[1]))['mean']['dice'], 1))" "$cell/eval/metrics.json"
+}
+
+step "train source-only (an EMA of the student is the model)"
+train source-only source-only "${SOURCE_STEPS:-3000}" 8 "" 1e-3 --set train.ema-alpha=0.998
+# adapted modes: 4 source + 4 target crops per step, at half the learning rate. UDA once per
+# candidate share of the target's weight on its foreground pseudo-labels; the share with the best
+# validation Dice is UDA's (runs/uda links to it) and WDA's
+best=""
+for share in ${SHARES:-0.5 0.25}; do
+  step "train uda with pseudo-foreground-share $share from the source-only model"
+  train "uda-share-$share" uda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
+    --set "train.pseudo-foreground-share=$share"
+  dice=$(val_dice "uda-share-$share")
+  echo "uda-share-$share: validation Dice $dice"
+  if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $dice > $best_dice else 1)"; then
+    best=$share
+    best_dice=$dice
+  fi
+done
+echo "pseudo-foreground-share $best (validation Dice $best_dice)"
+ln -sfn "uda-share-$best" "$work/runs/uda"
+for mode in wda oracle; do
   step "train $mode from the source-only model"
-  train "$mode" "$mode" "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4
+  train "$mode" "$mode" "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
+    --set "train.pseudo-foreground-share=$best"
 done
 # the control: as many further steps on source crops alone, so that what the adapted models gain
 # from their extra training on source crops is not mistaken for adaptation
 step "train source-only-continued from the source-only model (control)"
-train source-only-continued source-only "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4
+train source-only-continued source-only "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
+  --set train.ema-alpha=0.998
 
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
 pd sweep "${conf[@]}"
