@@ -47,7 +47,8 @@ for name, what in MODES.items():
             label = f"{100 * float(r['prompt_fraction']):.0f}%" + (" + self-prompting" if r.get("prompts") == "auto" else "")
             table.append(f"| {label} | {100 * float(r['dice']):.1f} | {100 * float(r['aji']):.1f} | {100 * float(r['pq']):.1f} |")
     settings = {k: t.get(k) for k in ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha",
-                                  "promptFreeShare", "balancedPseudoLabels", "strongTargetView", "seed") if k in t}
+                                  "promptFreeShare", "balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView",
+                                  "strongSourceShare", "averagedModel", "seed") if k in t}
     card = f"""# {name}.pdas (VNC -> Lucchi, `cpu` network)
 
 {what}
