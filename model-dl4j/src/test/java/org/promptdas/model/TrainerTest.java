@@ -239,7 +239,7 @@ class TrainerTest {
   @Test
   void anAveragedModelIsTheEmaOfTheStudentAndLeavesTheStudentAlone() {
     TrainConfig plainCfg = config(Mode.SOURCE_ONLY, 10, 1e-3);
-    TrainConfig averagedCfg = plainCfg.withAveraging(0.5, 0, true, 0.6);
+    TrainConfig averagedCfg = plainCfg.withAveraging(true, 0.6);
     Trainer plain = new Trainer(Weights.initialise(NET, 6), plainCfg);
     Trainer averaged = new Trainer(Weights.initialise(NET, 6), averagedCfg);
     Map<String, INDArray> ema = new java.util.HashMap<>(Weights.initialise(NET, 6).tensors());
@@ -264,9 +264,9 @@ class TrainerTest {
   void strongSourceViewsChangeTheStepOnlyWhenAsked() {
     TrainConfig plainCfg = config(Mode.SOURCE_ONLY, 10, 1e-3);
     double plain = new Trainer(Weights.initialise(NET, 7), plainCfg).step(source(0), List.of()).loss();
-    double none = new Trainer(Weights.initialise(NET, 7), plainCfg.withAveraging(0.5, 0, false, 0.99))
+    double none = new Trainer(Weights.initialise(NET, 7), plainCfg.withStrongSourceShare(0))
         .step(source(0), List.of()).loss();
-    double strong = new Trainer(Weights.initialise(NET, 7), plainCfg.withAveraging(0.5, 1, false, 0.99))
+    double strong = new Trainer(Weights.initialise(NET, 7), plainCfg.withStrongSourceShare(1))
         .step(source(0), List.of()).loss();
     assertEquals(plain, none);
     assertTrue(Math.abs(strong - plain) > 1e-6, "a strong view of the crop gives the same loss " + strong);

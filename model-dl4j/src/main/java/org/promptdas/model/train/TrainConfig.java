@@ -116,7 +116,7 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
    */
   public static TrainConfig cpu(Mode mode, int steps, long seed) {
     return tiny(mode, steps, seed).with(true, true, true, true, 8, 1e-3).withWarmup(Math.min(CPU_WARMUP, steps / 10))
-        .withTargetRecipe(true, true);
+        .withTargetRecipe(true, 0.5, true);
   }
 
   /** Warm-up steps of the {@link #cpu} preset (at most a tenth of the run). */
@@ -161,14 +161,21 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
   }
 
   /**
-   * These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}) and the
-   * student's target view strong or plain ({@link #strongTargetView}).
+   * These settings with pseudo-labels balanced or not ({@link #balancedPseudoLabels}) with
+   * {@code foregroundShare} of the target's weight on its foreground ({@link #pseudoForegroundShare}),
+   * and the student's target view strong or plain ({@link #strongTargetView}).
    */
-  public TrainConfig withTargetRecipe(boolean balanced, boolean strongView) {
+  public TrainConfig withTargetRecipe(boolean balanced, double foregroundShare, boolean strongView) {
     return edit(c -> {
       c.balancedPseudoLabels = balanced;
+      c.pseudoForegroundShare = foregroundShare;
       c.strongTargetView = strongView;
     });
+  }
+
+  /** These settings with {@link #strongSourceShare} replaced. */
+  public TrainConfig withStrongSourceShare(double share) {
+    return edit(c -> c.strongSourceShare = share);
   }
 
   /**
@@ -201,15 +208,9 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     return makesPseudoLabels() || averagedModel;
   }
 
-  /**
-   * These settings with the pseudo-labels' foreground share ({@link #pseudoForegroundShare}), the
-   * strong source share ({@link #strongSourceShare}), the averaged model ({@link #averagedModel})
-   * and the EMA decay cap replaced.
-   */
-  public TrainConfig withAveraging(double foregroundShare, double strongSource, boolean averaged, double alpha) {
+  /** These settings with the averaged model ({@link #averagedModel}) and the EMA decay cap replaced. */
+  public TrainConfig withAveraging(boolean averaged, double alpha) {
     return edit(c -> {
-      c.pseudoForegroundShare = foregroundShare;
-      c.strongSourceShare = strongSource;
       c.averagedModel = averaged;
       c.emaAlpha = alpha;
     });

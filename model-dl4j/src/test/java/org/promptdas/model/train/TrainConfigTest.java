@@ -52,11 +52,11 @@ class TrainConfigTest {
   void theAveragingSettingsAreValidated() {
     TrainConfig c = TrainConfig.tiny(Mode.SOURCE_ONLY, 100, 1);
     assertFalse(c.hasTeacher(), "source-only keeps no EMA unless asked");
-    assertTrue(c.withAveraging(0.5, 0, true, 0.99).hasTeacher());
-    assertFalse(c.withAveraging(0.5, 0, true, 0.99).makesPseudoLabels());
-    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(1, 0, false, 0.99));
-    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(0.5, 1.5, false, 0.99));
-    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(0.5, 0, false, 1));
+    assertTrue(c.withAveraging(true, 0.99).hasTeacher());
+    assertFalse(c.withAveraging(true, 0.99).makesPseudoLabels());
+    assertThrows(IllegalArgumentException.class, () -> c.withTargetRecipe(true, 1, false));
+    assertThrows(IllegalArgumentException.class, () -> c.withStrongSourceShare(1.5));
+    assertThrows(IllegalArgumentException.class, () -> c.withAveraging(false, 1));
   }
 
   @Test

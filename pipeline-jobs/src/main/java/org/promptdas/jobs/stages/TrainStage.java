@@ -190,11 +190,11 @@ public final class TrainStage extends StageCommand {
     int warmup = ctx.get(WARMUP) >= 0 ? ctx.get(WARMUP) : preset.warmupSteps();
     return preset.with(ctx.get(DET), ctx.get(SEG), ctx.get(PROMPTS), ctx.get(PCL), ctx.get(BATCH), lr)
         .withWarmup(warmup).withPromptFree(ctx.get(PROMPT_FREE_SHARE), ctx.get(PROMPT_FREE_STEPS))
-        .withTargetRecipe(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()),
+        .withTargetRecipe(flag(ctx.get(BALANCED), preset.balancedPseudoLabels()), ctx.get(PSEUDO_FOREGROUND_SHARE),
             flag(ctx.get(STRONG_VIEW), preset.strongTargetView()))
         .withConfidence(ctx.get(FOREGROUND_CONFIDENCE), ctx.get(BACKGROUND_CONFIDENCE))
-        .withAveraging(ctx.get(PSEUDO_FOREGROUND_SHARE), ctx.get(STRONG_SOURCE_SHARE), ctx.get(AVERAGED_MODEL),
-            ctx.get(EMA_ALPHA));
+        .withStrongSourceShare(ctx.get(STRONG_SOURCE_SHARE))
+        .withAveraging(ctx.get(AVERAGED_MODEL), ctx.get(EMA_ALPHA));
   }
 
   /** An auto/true/false setting: auto takes the preset's value. */
