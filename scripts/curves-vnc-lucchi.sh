@@ -21,6 +21,7 @@ csv="$curves/curves.csv"
 [ -f "$csv" ] || echo "run,step,minutes,max_probability,dice,aji,pq" >"$csv"
 for run in "$work"/runs/*/; do
   name=$(basename "$run")
+  [ -L "${run%/}" ] && continue # runs/uda links to the chosen UDA run
   [ -d "$run/checkpoints" ] || continue
   k=0
   for ckpt in $(ls "$run/checkpoints"/step-*.ckpt | sort); do
@@ -55,8 +56,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 rows = list(csv.DictReader(open(sys.argv[1])))
-runs = sorted({r["run"] for r in rows}, key=lambda n: ["source-only", "source-only-continued", "uda", "wda", "oracle"].index(n)
-              if n in ["source-only", "source-only-continued", "uda", "wda", "oracle"] else 9)
+order = ["source-only", "source-only-continued", "uda", "wda", "oracle"]
+runs = sorted({r["run"] for r in rows}, key=lambda n: (order.index(n.split("-share-")[0]) if n.split("-share-")[0] in order
+                                                       else 9, n))
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
 offset = {}
 so = [r for r in rows if r["run"] == "source-only"]
