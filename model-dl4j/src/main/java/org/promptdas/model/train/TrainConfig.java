@@ -1,6 +1,7 @@
 package org.promptdas.model.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
@@ -252,9 +253,19 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     }
   }
 
+  /**
+   * Reads {@link #toJson}'s output. A setting missing from an older file reads as Java's default
+   * (0, false), which is what those runs did, except {@link #pseudoForegroundShare}, whose 0 means
+   * the source's prior: missing, it reads as the half those runs used.
+   */
   public static TrainConfig fromJson(String json) {
     try {
-      return new ObjectMapper().readValue(json, TrainConfig.class);
+      ObjectMapper mapper = new ObjectMapper();
+      ObjectNode tree = (ObjectNode) mapper.readTree(json);
+      if (!tree.has("pseudoForegroundShare")) {
+        tree.put("pseudoForegroundShare", 0.5);
+      }
+      return mapper.treeToValue(tree, TrainConfig.class);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -81,9 +81,13 @@ class TrainConfigTest {
   void oldConfigurationsWithoutTheNewSettingsStillRead() {
     String json = TrainConfig.tiny(Mode.UDA, 10, 1).toJson()
         .replaceAll(",\"promptFreeShare\":[^,}]*", "").replaceAll(",\"promptFreeSteps\":[^,}]*", "")
-        .replaceAll(",\"warmupSteps\":[^,}]*", "");
+        .replaceAll(",\"warmupSteps\":[^,}]*", "").replaceAll(",\"pseudoForegroundShare\":[^,}]*", "")
+        .replaceAll(",\"averagedModel\":[^,}]*", "");
     TrainConfig back = TrainConfig.fromJson(json);
     assertEquals(0, back.promptFreeShare());
     assertEquals(0, back.warmupSteps());
+    assertEquals(0.5, back.pseudoForegroundShare(), "older runs weighed the target's classes half and half");
+    assertFalse(back.averagedModel());
+    assertEquals(TrainConfig.tiny(Mode.UDA, 10, 1), TrainConfig.fromJson(TrainConfig.tiny(Mode.UDA, 10, 1).toJson()));
   }
 }
