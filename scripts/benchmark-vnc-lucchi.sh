@@ -6,7 +6,7 @@
 # lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. The one
 # setting chosen on data (the share of the pseudo-labels' weight on the target's foreground) is
 # chosen on 5 labelled Lucchi train slices, never on the test slices. Settings:
-# conf/vnc-to-lucchi.conf. Not a test: about two hours on 2 cores (docs/benchmarks.md).
+# conf/vnc-to-lucchi.conf. Not a test: about two and a half hours on 2 cores (docs/benchmarks.md).
 #
 #   scripts/benchmark-vnc-lucchi.sh            # data from ../shared/data, work in bench-out/vnc-lucchi
 #   PROMPT_DAS_DATA=/data PROMPT_DAS_WORK=/tmp/b scripts/benchmark-vnc-lucchi.sh
