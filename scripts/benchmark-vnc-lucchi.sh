@@ -62,9 +62,9 @@ step "train source-only (an EMA of the student is the model)"
 train source-only source-only "${SOURCE_STEPS:-3000}" 8 "" 1e-3 --set train.ema-alpha=0.998
 # adapted modes: 4 source + 4 target crops per step, at half the learning rate. UDA once per
 # candidate share of the target's weight on its foreground pseudo-labels; the share with the best
-# validation Dice is UDA's (runs/uda links to it) and WDA's
+# validation Dice is UDA's and WDA's (runs/uda and runs/wda link to the runs with it)
 best=""
-for share in ${SHARES:-0.5 0.25}; do
+for share in ${SHARES:-0.5 0.25 0.15}; do
   step "train uda with pseudo-foreground-share $share from the source-only model"
   train "uda-share-$share" uda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
     --set "train.pseudo-foreground-share=$share"
@@ -77,11 +77,12 @@ for share in ${SHARES:-0.5 0.25}; do
 done
 echo "pseudo-foreground-share $best (validation Dice $best_dice)"
 ln -sfn "uda-share-$best" "$work/runs/uda"
-for mode in wda oracle; do
-  step "train $mode from the source-only model"
-  train "$mode" "$mode" "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
-    --set "train.pseudo-foreground-share=$best"
-done
+step "train wda with pseudo-foreground-share $best from the source-only model"
+train "wda-share-$best" wda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
+  --set "train.pseudo-foreground-share=$best"
+ln -sfn "wda-share-$best" "$work/runs/wda"
+step "train oracle from the source-only model"
+train oracle oracle "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4
 # the control: as many further steps on source crops alone, so that what the adapted models gain
 # from their extra training on source crops is not mistaken for adaptation
 step "train source-only-continued from the source-only model (control)"
