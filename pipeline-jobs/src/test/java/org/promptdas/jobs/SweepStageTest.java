@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,7 +21,7 @@ import org.promptdas.model.PromptDasModel;
 import org.promptdas.model.network.NetworkConfig;
 import org.promptdas.model.network.Weights;
 
-/** The sweep stage: a 2 x 2 x 1 grid, its tables, its report, resume and refusal. */
+/** The sweep stage: a 2 x 2 x 1 grid, its tables, its report, resume (also after a model changed) and refusal. */
 class SweepStageTest {
   @TempDir Path tmp;
 
@@ -76,6 +78,18 @@ class SweepStageTest {
     long before = Files.getLastModifiedTime(out.resolve("cells/tgt/a/p0/eval/metrics.json")).toMillis();
     assertEquals(0, sweep(out).code());
     assertEquals(before, Files.getLastModifiedTime(out.resolve("cells/tgt/a/p0/eval/metrics.json")).toMillis());
+
+    // a model retrained at the same path: its cells are scored again, the other model's are kept
+    ModelFile.save(new PromptDasModel(Weights.initialise(NetworkConfig.tiny(), 3)), tmp.resolve("b.pdas"));
+    String retrained = HexFormat.of().formatHex(
+        MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(tmp.resolve("b.pdas"))));
+    TestData.Run again = sweep(out);
+    assertEquals(0, again.code(), again.err());
+    assertEquals(before, Files.getLastModifiedTime(out.resolve("cells/tgt/a/p0/eval/metrics.json")).toMillis());
+    for (String cell : List.of("p0", "p50")) {
+      assertTrue(Files.readString(out.resolve("cells/tgt/b/" + cell + "/infer/_provenance.json")).contains(retrained),
+          "cell " + cell + " of the retrained model was scored with the new file");
+    }
     TestData.Run other = sweep(out, "--set", "infer.stride=48");
     assertEquals(2, other.code());
     assertTrue(other.err().contains("holds another sweep"), other.err());

@@ -36,7 +36,8 @@ import picocli.CommandLine.Command;
  * table as {@code results.csv}, {@code results.json} and {@code results.parquet/}, and
  * {@code report.html} (scores, loss curves from each model's {@code history.jsonl}, overlays).
  * Resumable: {@code _sweep.json} records the grid; a rerun of the same grid skips finished cells
- * (and infer resumes inside a cell); another grid in the same folder is refused.
+ * (and infer resumes inside a cell), except those scored with an earlier file at a model's path (a
+ * retrained model), which are scored again; another grid in the same folder is refused.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
     description = "Evaluate models x testing-prompt fractions x datasets; one table and an HTML report.")
@@ -63,6 +64,8 @@ public final class SweepStage extends StageCommand {
 
   private List<Entry> models;
   private List<Entry> datasets;
+  /** Each model's SHA-256 by name: a finished cell counts only if it was scored with this file. */
+  private Map<String, String> modelHashes;
   private ResumableOutput output;
 
   @Override
@@ -124,9 +127,12 @@ public final class SweepStage extends StageCommand {
         throw new BadConfig(PROMPT_MODES.path() + ": '" + mode + "' is neither given nor auto");
       }
     }
+    modelHashes = new LinkedHashMap<>();
     for (Entry m : models) {
       Path p = files.qualify(m.path());
-      ModelFile.fromBytes(p.toString(), files.read(p), null);
+      byte[] bytes = files.read(p);
+      ModelFile.fromBytes(p.toString(), bytes, null);
+      modelHashes.put(m.name(), InferStage.sha256(bytes));
     }
     for (Entry d : datasets) {
       SliceSet.pair(SliceSet.resolve(files, d.path(), null), "image",
@@ -188,11 +194,17 @@ public final class SweepStage extends StageCommand {
           for (String mode : modes) {
             for (Entry m : models) {
               String cell = "cells/" + d.name() + "/" + m.name() + "/" + percent(f) + (mode.equals("auto") ? "-auto" : "");
-              if (!files.exists(new Path(outDir, cell + "/eval/metrics.json"))) {
-                new InferStage().runWith(base.set(InferStage.IMAGES, d.path()).set(InferStage.MODEL, m.path())
+              boolean scored = files.exists(new Path(outDir, cell + "/eval/metrics.json"));
+              boolean stale = scored && !scoredWith(files, new Path(outDir, cell), modelHashes.get(m.name()));
+              if (stale) {
+                log.info("sweep: {} was scored with an earlier file at {}; scoring it again", cell, m.path());
+              }
+              if (!scored || stale) {
+                Overrides cellBase = base.set(OVERWRITE, stale);
+                new InferStage().runWith(cellBase.set(InferStage.IMAGES, d.path()).set(InferStage.MODEL, m.path())
                     .set(InferStage.OUT, outDir + "/" + cell + "/infer").set(InferStage.POINTS, points)
                     .set(InferStage.VOLUME, d.name()).set(InferStage.PROMPTS, mode).config(), ctx.spark());
-                new EvaluateStage().runWith(base.set(EvaluateStage.PRED, outDir + "/" + cell + "/infer/mask")
+                new EvaluateStage().runWith(cellBase.set(EvaluateStage.PRED, outDir + "/" + cell + "/infer/mask")
                     .set(EvaluateStage.GT, d.labels()).set(EvaluateStage.IMAGES, d.path())
                     .set(EvaluateStage.OVERLAYS, true).set(EvaluateStage.OUT, outDir + "/" + cell + "/eval")
                     .config(), ctx.spark());
@@ -212,6 +224,12 @@ public final class SweepStage extends StageCommand {
     } finally {
       output.release();
     }
+  }
+
+  /** Whether a scored cell's predictions came from the model file with this SHA-256. */
+  private static boolean scoredWith(HadoopFiles files, Path cell, String modelHash) {
+    Path provenance = new Path(cell, "infer/" + InferStage.PROVENANCE);
+    return files.exists(provenance) && modelHash.equals(files.readJson(provenance).path("model_sha256").asText());
   }
 
   private void writeResults(Context ctx, Path outDir, List<CellResult> cells, Map<String, List<String>> overlays) {
