@@ -130,6 +130,9 @@ class ConfigurationTest {
     TrainConfig preset = trainConfig(ConfigLoader.load(exp, List.of()));
     assertEquals(0.9, preset.foregroundConfidence());
     assertEquals(0.1, preset.backgroundConfidence());
+    assertEquals(125.0 / 255, preset.peakThreshold(), 0.0, "exactly the preset's, so earlier runs resume");
+    TrainConfig lowPeaks = trainConfig(ConfigLoader.load(exp, List.of("train.peak-threshold=0.1")));
+    assertEquals(preset.withPeakThreshold(0.1), lowPeaks, "nothing else changes");
     TrainConfig strict = trainConfig(ConfigLoader.load(exp,
         List.of("train.foreground-confidence=0.97", "train.background-confidence=0.02")));
     assertEquals(0.97, strict.foregroundConfidence());

@@ -75,6 +75,9 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
     if (!(pseudoForegroundShare >= 0 && pseudoForegroundShare < 1) || !(strongSourceShare >= 0 && strongSourceShare <= 1)) {
       throw new IllegalArgumentException("pseudo-label foreground share must be in [0, 1), strong source share in [0, 1]");
     }
+    if (!(peakThreshold > 0 && peakThreshold <= 1)) {
+      throw new IllegalArgumentException("peak threshold must be in (0, 1], got " + peakThreshold);
+    }
     if (!(emaAlpha >= 0 && emaAlpha < 1)) {
       throw new IllegalArgumentException("EMA alpha must be in [0, 1), got " + emaAlpha);
     }
@@ -172,6 +175,11 @@ public record TrainConfig(Mode mode, boolean detectionPseudoLabels, boolean segm
       c.pseudoForegroundShare = foregroundShare;
       c.strongTargetView = strongView;
     });
+  }
+
+  /** These settings with {@link #peakThreshold}, the density a detected point reaches, replaced. */
+  public TrainConfig withPeakThreshold(double threshold) {
+    return edit(c -> c.peakThreshold = threshold);
   }
 
   /** These settings with {@link #strongSourceShare} replaced. */

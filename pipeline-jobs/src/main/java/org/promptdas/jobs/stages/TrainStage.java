@@ -106,6 +106,9 @@ public final class TrainStage extends StageCommand {
   public static final Param<Double> EMA_ALPHA = Param.number("prompt-das.train.ema-alpha",
       "the EMA's decay cap: the teacher (and an averaged model) moves by min(1 - 1/(step + 1), alpha) "
       + "per step (paper: 0.99)", 0, 0.9999);
+  public static final Param<Double> PEAK_THRESHOLD = Param.number("prompt-das.train.peak-threshold",
+      "density at or above which a local maximum of the teacher's density map is a detected point "
+      + "(authors: 125/255)", 0.001, 1);
   public static final Param<Double> FOREGROUND_CONFIDENCE = Param.number("prompt-das.train.foreground-confidence",
       "teacher probability above which a target pixel is a foreground pseudo-label (paper: 0.9)", 0.5, 1);
   public static final Param<Double> BACKGROUND_CONFIDENCE = Param.number("prompt-das.train.background-confidence",
@@ -164,8 +167,8 @@ public final class TrainStage extends StageCommand {
   protected List<Param<?>> params() {
     return List.of(SOURCE, TARGET, OUT, MODE, NETWORK, INIT, STEPS, LOCAL_STEPS, PARTITIONS, BATCH,
         LEARNING_RATE, WARMUP, PROMPT_FREE_SHARE, PROMPT_FREE_STEPS, BALANCED, STRONG_VIEW,
-        PSEUDO_FOREGROUND_SHARE, STRONG_SOURCE_SHARE, AVERAGED_MODEL, EMA_ALPHA, FOREGROUND_CONFIDENCE,
-        BACKGROUND_CONFIDENCE, SEED, CHECKPOINT_EVERY, KEEP_CHECKPOINTS,
+        PSEUDO_FOREGROUND_SHARE, STRONG_SOURCE_SHARE, AVERAGED_MODEL, EMA_ALPHA, PEAK_THRESHOLD,
+        FOREGROUND_CONFIDENCE, BACKGROUND_CONFIDENCE, SEED, CHECKPOINT_EVERY, KEEP_CHECKPOINTS,
         PINNED_CHECKPOINTS, DET, SEG, PROMPTS, PCL, RECOMPUTE, STEP_THREADS, RESUME);
   }
 
@@ -195,7 +198,8 @@ public final class TrainStage extends StageCommand {
             flag(ctx.get(STRONG_VIEW), preset.strongTargetView()))
         .withConfidence(ctx.get(FOREGROUND_CONFIDENCE), ctx.get(BACKGROUND_CONFIDENCE))
         .withStrongSourceShare(ctx.get(STRONG_SOURCE_SHARE))
-        .withAveraging(ctx.get(AVERAGED_MODEL), ctx.get(EMA_ALPHA));
+        .withAveraging(ctx.get(AVERAGED_MODEL), ctx.get(EMA_ALPHA))
+        .withPeakThreshold(ctx.get(PEAK_THRESHOLD));
   }
 
   /** An auto/true/false setting: auto takes the preset's value. */
