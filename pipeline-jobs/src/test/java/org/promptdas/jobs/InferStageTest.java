@@ -66,4 +66,25 @@ class InferStageTest {
     assertEquals(2, bad.code(), bad.err());
     assertFalse(Files.exists(tmp.resolve("new")));
   }
+
+  @Test
+  void selfPromptingDetectsPeaksAtTheConfiguredThreshold() throws Exception {
+    TestData.slices(tmp.resolve("vol"), Domain.TARGET, 1, 80, 80);
+    Weights w = Weights.initialise(NetworkConfig.tiny(), 3);
+    // a density map of 0.3 everywhere: every pixel a local maximum of that height
+    w.tensors().get("mask_decoder.decode_head2.3.weight").assign(0);
+    w.tensors().get("mask_decoder.decode_head2.3.bias").assign(0.3);
+    Path model = tmp.resolve("m.pdas");
+    ModelFile.save(new PromptDasModel(w), model);
+    String img = tmp.resolve("vol/img").toString();
+    for (String[] run : new String[][] {{"given", "given", "0.5"}, {"none", "auto", "0.49"}, {"low", "auto", "0.05"}}) {
+      TestData.Run r = infer(img, model.toString(), tmp.resolve(run[0]).toString(),
+          "--set", "infer.prompts=" + run[1], "--set", "infer.peak-threshold=" + run[2]);
+      assertEquals(0, r.code(), r.err());
+    }
+    byte[] given = Files.readAllBytes(tmp.resolve("given/prob/s00.png"));
+    assertArrayEquals(given, Files.readAllBytes(tmp.resolve("none/prob/s00.png")), "no peak reaches 0.49: nothing added");
+    assertFalse(java.util.Arrays.equals(given, Files.readAllBytes(tmp.resolve("low/prob/s00.png"))),
+        "peaks above 0.05 become prompts");
+  }
 }

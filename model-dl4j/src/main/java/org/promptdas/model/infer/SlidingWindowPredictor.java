@@ -25,16 +25,19 @@ public final class SlidingWindowPredictor {
   private final TileGrid grid;
   private final boolean rotations;
   private final int batch;
-  private final boolean selfPrompting;
+  private final SelfPrompting selfPrompting;
 
   /** The paper's inference: given prompts only. */
   public SlidingWindowPredictor(PromptDasModel model, int stride, boolean rotations, int batch) {
-    this(model, stride, rotations, batch, false);
+    this(model, stride, rotations, batch, null);
   }
 
-  /** With {@code selfPrompting}, each window is also prompted with the points it detects itself. */
+  /**
+   * With {@code selfPrompting} each window is also prompted with the points it detects itself;
+   * null: the given prompts only.
+   */
   public SlidingWindowPredictor(PromptDasModel model, int stride, boolean rotations, int batch,
-      boolean selfPrompting) {
+      SelfPrompting selfPrompting) {
     this.model = model;
     this.grid = new TileGrid(model.config().imageSize(), stride, TileGrid.SmallSlicePolicy.PAD);
     this.rotations = rotations;
@@ -89,7 +92,7 @@ public final class SlidingWindowPredictor {
   private void run(List<Job> jobs, float[] prob, float[] dens, int[] count, int w, int h, int n) {
     List<IntImage> crops = jobs.stream().map(Job::crop).toList();
     List<List<Point>> prompts = jobs.stream().map(Job::prompts).toList();
-    PromptDasModel.Prediction p = selfPrompting ? SelfPrompting.predict(model, crops, prompts)
+    PromptDasModel.Prediction p = selfPrompting != null ? selfPrompting.predict(model, crops, prompts)
         : model.predict(crops, prompts);
     for (int j = 0; j < jobs.size(); j++) {
       Job job = jobs.get(j);

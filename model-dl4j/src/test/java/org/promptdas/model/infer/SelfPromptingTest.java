@@ -25,8 +25,11 @@ class SelfPromptingTest {
     density[20 * n + 20] = 0.6f;
     density[10 * n + 25] = 0.3f;  // below 125/255
     density[28 * n + 3] = 0.8f;   // within 2 px of the given point
-    List<Point> got = SelfPrompting.prompts(density, n, List.of(new Point(4, 29)));
+    SelfPrompting authors = new SelfPrompting(SelfPrompting.AUTHORS_THRESHOLD);
+    List<Point> got = authors.prompts(density, n, List.of(new Point(4, 29)));
     assertEquals(List.of(new Point(4, 29), new Point(5, 5), new Point(20, 20)), got);
+    assertEquals(List.of(new Point(5, 5), new Point(3, 28), new Point(20, 20), new Point(25, 10)),
+        new SelfPrompting(0.25f).prompts(density, n, List.of()), "a lower threshold detects the weaker peak");
   }
 
   @Test
@@ -38,11 +41,12 @@ class SelfPromptingTest {
     IntImage crop = SynthEm.generate(Domain.SOURCE, 64, 64, 4).image();
     List<Point> given = List.of(new Point(10, 50));
     PromptDasModel.Prediction first = model.predict(List.of(crop), List.of(given));
-    List<Point> prompts = SelfPrompting.prompts(first.density(0), 64, given);
+    SelfPrompting selfPrompting = new SelfPrompting(SelfPrompting.AUTHORS_THRESHOLD);
+    List<Point> prompts = selfPrompting.prompts(first.density(0), 64, given);
     assertTrue(prompts.size() > 1, "peaks were detected");
     assertEquals(given.get(0), prompts.get(0));
 
-    float[] auto = SelfPrompting.predict(model, List.of(crop), List.of(given)).probability(0);
+    float[] auto = selfPrompting.predict(model, List.of(crop), List.of(given)).probability(0);
     assertArrayEquals(model.predict(List.of(crop), List.of(prompts)).probability(0), auto, 1e-6f);
     assertFalse(Arrays.equals(first.probability(0), auto), "the detected prompts change the mask");
   }

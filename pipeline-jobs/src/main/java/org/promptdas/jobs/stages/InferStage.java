@@ -40,6 +40,7 @@ import org.promptdas.jobs.inputs.SliceSet;
 import org.promptdas.jobs.spark.Sparks;
 import org.promptdas.model.ModelFile;
 import org.promptdas.model.PromptDasModel;
+import org.promptdas.model.infer.SelfPrompting;
 import org.promptdas.model.infer.SlidingWindowPredictor;
 import org.promptdas.model.train.Execution;
 import picocli.CommandLine.Command;
@@ -74,6 +75,9 @@ public final class InferStage extends StageCommand {
       "given: the testing prompts of infer.points only (none without them: the paper's protocol); "
       + "auto: also the points each window's own density map detects (self-prompting, two passes)",
       List.of("given", "auto"));
+  public static final Param<Double> PEAK_THRESHOLD = Param.number("prompt-das.infer.peak-threshold",
+      "with prompts = auto, the density at or above which a local maximum is a detected point "
+      + "(authors: 125/255)", 0.001, 1);
   public static final Param<Double> THRESHOLD = Param.number("prompt-das.infer.threshold", "foreground threshold", 0, 1);
   public static final Param<Integer> MIN_SIZE = Param.integer("prompt-das.infer.min-size",
       "components of at most this many px are removed", 0, 1_000_000);
@@ -122,8 +126,8 @@ public final class InferStage extends StageCommand {
 
   @Override
   protected List<Param<?>> params() {
-    return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, THREADS, POINTS, PROMPTS, THRESHOLD, MIN_SIZE,
-        DENSITY, VOLUME, FORMAT, ZARR_CHUNK, ZARR_COMPRESSOR);
+    return List.of(IMAGES, MODEL, OUT, STRIDE, ROTATIONS, BATCH, THREADS, POINTS, PROMPTS, PEAK_THRESHOLD,
+        THRESHOLD, MIN_SIZE, DENSITY, VOLUME, FORMAT, ZARR_CHUNK, ZARR_COMPRESSOR);
   }
 
   @Override
@@ -166,7 +170,7 @@ public final class InferStage extends StageCommand {
     // every setting that changes an output; the testing prompts by their content
     String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
         String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)),
-        pointTable == null ? "" : pointTable.sha256(), volumeName, ctx.get(PROMPTS),
+        pointTable == null ? "" : pointTable.sha256(), volumeName, ctx.get(PROMPTS) + selfPromptThreshold(ctx),
         String.valueOf(ctx.get(DENSITY)), ctx.get(FORMAT), String.valueOf(ctx.get(ZARR_CHUNK)),
         ctx.get(ZARR_COMPRESSOR));
     if (!ctx.get(FORMAT).equals("png") && slices.stream().anyMatch(s -> s.width() != slices.get(0).width()
@@ -177,6 +181,11 @@ public final class InferStage extends StageCommand {
     settingsHash = sha256(settings.getBytes(StandardCharsets.UTF_8));
     output = ResumableOutput.check(files, files.qualify(ctx.get(OUT)), PROVENANCE, provenance(),
         ctx.overwrite(), "holds predictions of another model or other settings");
+  }
+
+  /** The peak threshold where self-prompting uses it ("" otherwise: it changes nothing there). */
+  private static String selfPromptThreshold(Context ctx) {
+    return ctx.get(PROMPTS).equals("auto") ? "@" + ctx.get(PEAK_THRESHOLD) : "";
   }
 
   /**
@@ -210,7 +219,8 @@ public final class InferStage extends StageCommand {
         }
       }
       Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
-          ctx.get(BATCH), shards, ctx.get(PROMPTS).equals("auto"), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
+          ctx.get(BATCH), shards, ctx.get(PROMPTS).equals("auto") ? ctx.get(PEAK_THRESHOLD).floatValue() : 0,
+          ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
           ctx.get(DENSITY), pointTable, volumeName, png, zarr);
       long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.item())).count();
       log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
@@ -231,7 +241,7 @@ public final class InferStage extends StageCommand {
 
   /** The work of one slice, carried to the executors (everything in it is serialisable). */
   record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
-      boolean rotations, int batch, int shards, boolean selfPrompting, double threshold, int minSize,
+      boolean rotations, int batch, int shards, float selfPromptThreshold, double threshold, int minSize,
       boolean density, PointTable points, String volume, boolean png, boolean zarr) implements Serializable {
 
     /**
@@ -250,7 +260,8 @@ public final class InferStage extends StageCommand {
       }
       List<Point> prompts = points == null ? List.of() : points.points(volume, index);
       SlidingWindowPredictor.Result r = new SlidingWindowPredictor(ModelHolder.get(hash, model.value(), shards),
-          stride, rotations, batch, selfPrompting).predict(img, prompts, ref.file());
+          stride, rotations, batch, selfPromptThreshold > 0 ? new SelfPrompting(selfPromptThreshold) : null)
+          .predict(img, prompts, ref.file());
       IntImage prob = new IntImage(r.width(), r.height());
       IntImage raw = new IntImage(r.width(), r.height());
       float highest = 0;
