@@ -239,7 +239,10 @@ public final class InferStage extends StageCommand {
     }
   }
 
-  /** The work of one slice, carried to the executors (everything in it is serialisable). */
+  /**
+   * The work of one slice, carried to the executors (everything in it is serialisable); a
+   * {@code selfPromptThreshold} of 0 means the given prompts only.
+   */
   record Task(HadoopFiles files, String out, String hash, Broadcast<byte[]> model, int stride,
       boolean rotations, int batch, int shards, float selfPromptThreshold, double threshold, int minSize,
       boolean density, PointTable points, String volume, boolean png, boolean zarr) implements Serializable {
