@@ -3,10 +3,11 @@
 # from scratch on this CPU, the project's own Table 1: source-only, UDA, WDA (15% points) and the
 # oracle (all target labels), each adapted model starting from the source-only one, and a control
 # (source-only continued for as many steps as the adapted runs); scored on every 2nd slice of
-# lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. The one
-# setting chosen on data (the share of the pseudo-labels' weight on the target's foreground) is
-# chosen on 5 labelled Lucchi train slices, never on the test slices. Settings:
-# conf/vnc-to-lucchi.conf. Not a test: about two and a half hours on 2 cores (docs/benchmarks.md).
+# lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. The settings
+# chosen on data (the share of the pseudo-labels' weight on the target's foreground, WDA's threshold
+# of detected points, self-prompting's) are chosen on 5 labelled Lucchi train slices, never on the
+# test slices. Settings: conf/vnc-to-lucchi.conf. Not a test: about three hours on 2 cores
+# (docs/benchmarks.md).
 #
 #   scripts/benchmark-vnc-lucchi.sh            # data from ../shared/data, work in bench-out/vnc-lucchi
 #   PROMPT_DAS_DATA=/data PROMPT_DAS_WORK=/tmp/b scripts/benchmark-vnc-lucchi.sh
@@ -45,8 +46,8 @@ train() { # run name, mode, steps, batch, init, learning rate, further --set opt
   pd train "${conf[@]}" --mode "$2" --out "$out" --set "train.steps=$3" --set "train.batch=$4" \
     --set "train.init=\"$5\"" --set "train.learning-rate=$6" "${@:7}" --resume
 }
-# Dice on the validation slices (every 11th Lucchi train slice, 5, with labels): selects the
-# pseudo-label foreground share; the test slices are never used to choose anything
+# Dice on the validation slices (every 11th Lucchi train slice, 5, with labels): chooses between
+# candidate settings; the test slices are never used to choose anything
 link_slices "$data/lucchi/train" "$work/lucchi-val" 11
 val_dice() { # run name -> Dice (%) on the validation slices
   local cell="$work/val/$1"
@@ -57,30 +58,51 @@ val_dice() { # run name -> Dice (%) on the validation slices
   fi
   python3 -c "import json, sys; print(round(100 * json.load(open(sys.argv[1]))['mean']['dice'], 1))" "$cell/eval/metrics.json"
 }
+choose() { # run names -> the one with the best validation Dice (the first of equals)
+  local run dice best="" best_dice=""
+  for run in "$@"; do
+    dice=$(val_dice "$run")
+    echo "$run: validation Dice $dice" >&2
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $dice > $best_dice else 1)"; then
+      best=$run
+      best_dice=$dice
+    fi
+  done
+  echo "$best"
+}
 
 step "train source-only (an EMA of the student is the model)"
 train source-only source-only "${SOURCE_STEPS:-3000}" 8 "" 1e-3 --set train.ema-alpha=0.998
-# adapted modes: 4 source + 4 target crops per step, at half the learning rate. UDA once per
-# candidate share of the target's weight on its foreground pseudo-labels; the share with the best
-# validation Dice is UDA's and WDA's (runs/uda and runs/wda link to the runs with it)
-best=""
-for share in ${SHARES:-0.5 0.25 0.15}; do
-  step "train uda with pseudo-foreground-share $share from the source-only model"
+# adapted modes: 4 source + 4 target crops per step, at half the learning rate, from the source-only
+# model. UDA once per candidate share of the target's weight on its foreground pseudo-labels; the
+# share of the UDA run with the best validation Dice is UDA's and WDA's (runs/uda links to that run)
+shares=(${SHARES:-0.5 0.25 0.15})
+for share in "${shares[@]}"; do
+  step "train uda with pseudo-foreground-share $share"
   train "uda-share-$share" uda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
     --set "train.pseudo-foreground-share=$share"
-  dice=$(val_dice "uda-share-$share")
-  echo "uda-share-$share: validation Dice $dice"
-  if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $dice > $best_dice else 1)"; then
-    best=$share
-    best_dice=$dice
-  fi
 done
-echo "pseudo-foreground-share $best (validation Dice $best_dice)"
-ln -sfn "uda-share-$best" "$work/runs/uda"
-step "train wda with pseudo-foreground-share $best from the source-only model"
-train "wda-share-$best" wda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
-  --set "train.pseudo-foreground-share=$best"
-ln -sfn "wda-share-$best" "$work/runs/wda"
+uda=$(choose "${shares[@]/#/uda-share-}")
+best=${uda#uda-share-}
+echo "pseudo-foreground-share $best"
+ln -sfn "$uda" "$work/runs/uda"
+# WDA once per candidate density a detected point must reach: the authors' 125/255 and lower ones
+# (a density head trained from scratch peaks lower); the best on the validation slices is WDA's
+# (runs/wda links to it)
+wda_runs=()
+for peak in ${WDA_PEAKS:-authors 0.05}; do
+  name="wda-share-$best"
+  peak_set=()
+  if [ "$peak" != authors ]; then
+    name="$name-peak-$peak"
+    peak_set=(--set "train.peak-threshold=$peak")
+  fi
+  step "train $name"
+  train "$name" wda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
+    --set "train.pseudo-foreground-share=$best" "${peak_set[@]}"
+  wda_runs+=("$name")
+done
+ln -sfn "$(choose "${wda_runs[@]}")" "$work/runs/wda"
 step "train oracle from the source-only model"
 train oracle oracle "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4
 # the control: as many further steps on source crops alone, so that what the adapted models gain
@@ -92,7 +114,8 @@ train source-only-continued source-only "${ADAPT_STEPS:-1000}" 4 "$work/runs/sou
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
 pd sweep "${conf[@]}"
 step "sweep with self-prompting: every model on lucchi/test without testing prompts"
-pd sweep "${conf[@]}" --set sweep.prompt-modes=[auto] --set sweep.prompt-fractions=[0] \
+# (peaks of the density map at or above 0.1 are prompts: chosen on the validation slices)
+pd sweep "${conf[@]}" --set sweep.prompt-modes=[auto] --set sweep.prompt-fractions=[0] --set infer.peak-threshold=0.1 \
   --set "sweep.out=\"$work/sweep-auto\""
 step "the models against models/vnc-to-lucchi"
 for m in source-only uda wda oracle; do

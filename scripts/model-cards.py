@@ -48,7 +48,7 @@ for name, what in MODES.items():
             table.append(f"| {label} | {100 * float(r['dice']):.1f} | {100 * float(r['aji']):.1f} | {100 * float(r['pq']):.1f} |")
     settings = {k: t.get(k) for k in ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha",
                                   "promptFreeShare", "balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView",
-                                  "strongSourceShare", "averagedModel", "seed") if k in t}
+                                  "strongSourceShare", "averagedModel", "peakThreshold", "seed") if k in t}
     card = f"""# {name}.pdas (VNC -> Lucchi, `cpu` network)
 
 {what}
