@@ -29,6 +29,8 @@ def rows(path):
 
 
 results = rows(os.path.join(work, "sweep", "results.csv")) + rows(os.path.join(work, "sweep-auto", "results.csv"))
+auto_grid = os.path.join(work, "sweep-auto", "_sweep.json")
+auto_peaks = json.load(open(auto_grid))["infer"]["peak-threshold"] if os.path.exists(auto_grid) else None
 for name, what in MODES.items():
     run = os.path.join(work, "runs", name)
     model = os.path.join(run, "model.pdas")
@@ -44,7 +46,8 @@ for name, what in MODES.items():
     table = ["| testing prompts | Dice | AJI | PQ |", "|---|---|---|---|"]
     for r in results:
         if r["model"] == name:
-            label = f"{100 * float(r['prompt_fraction']):.0f}%" + (" + self-prompting" if r.get("prompts") == "auto" else "")
+            label = f"{100 * float(r['prompt_fraction']):.0f}%" + (
+                f" + self-prompting (peaks >= {auto_peaks:.3g})" if r.get("prompts") == "auto" else "")
             table.append(f"| {label} | {100 * float(r['dice']):.1f} | {100 * float(r['aji']):.1f} | {100 * float(r['pq']):.1f} |")
     settings = {k: t.get(k) for k in ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha",
                                   "promptFreeShare", "balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView",
@@ -62,7 +65,8 @@ for name, what in MODES.items():
 - Training: {len(history)} rounds of {asked['local_steps']} steps on {asked['partitions']} worker(s),
   {minutes:.0f} minutes of wall-clock time on the 2-core development machine (at times shared with
   other jobs). Settings: `{json.dumps(settings)}`.
-- Command: `scripts/benchmark-vnc-lucchi.sh` (the `{name}` step; settings in `conf/vnc-to-lucchi.conf`).
+- Command: `scripts/benchmark-vnc-lucchi.sh` (its `{os.path.basename(os.path.realpath(run))}` run; settings in
+  `conf/vnc-to-lucchi.conf`).
 - SHA-256: {digest}
 - Scores on every 2nd Lucchi test slice (20), the paper's protocol (threshold 0.5, components of 15 px
   or fewer removed; windows at stride 64 without rotations):
