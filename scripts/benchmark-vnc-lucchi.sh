@@ -90,7 +90,7 @@ ln -sfn "$uda" "$work/runs/uda"
 # (a density head trained from scratch peaks lower); the best on the validation slices is WDA's
 # (runs/wda links to it)
 wda_runs=()
-for peak in ${WDA_PEAKS:-authors 0.05}; do
+for peak in ${WDA_PEAKS:-authors 0.1 0.05 0.03}; do
   name="wda-share-$best"
   peak_set=()
   if [ "$peak" != authors ]; then
