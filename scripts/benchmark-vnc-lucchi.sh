@@ -114,8 +114,7 @@ train source-only-continued source-only "${ADAPT_STEPS:-1000}" 4 "$work/runs/sou
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
 pd sweep "${conf[@]}"
 step "sweep with self-prompting: every model on lucchi/test without testing prompts"
-# (peaks of the density map at or above 0.1 are prompts: chosen on the validation slices)
-pd sweep "${conf[@]}" --set sweep.prompt-modes=[auto] --set sweep.prompt-fractions=[0] --set infer.peak-threshold=0.1 \
+pd sweep "${conf[@]}" --set sweep.prompt-modes=[auto] --set sweep.prompt-fractions=[0] \
   --set "sweep.out=\"$work/sweep-auto\""
 step "the models against models/vnc-to-lucchi"
 for m in source-only uda wda oracle; do
