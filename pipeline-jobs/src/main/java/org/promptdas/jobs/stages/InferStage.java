@@ -170,7 +170,8 @@ public final class InferStage extends StageCommand {
     // every setting that changes an output; the testing prompts by their content
     String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
         String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)),
-        pointTable == null ? "" : pointTable.sha256(), volumeName, ctx.get(PROMPTS) + selfPromptThreshold(ctx),
+        pointTable == null ? "" : pointTable.sha256(), volumeName,
+        ctx.get(PROMPTS) + (selfPromptThreshold(ctx) > 0 ? "@" + selfPromptThreshold(ctx) : ""),
         String.valueOf(ctx.get(DENSITY)), ctx.get(FORMAT), String.valueOf(ctx.get(ZARR_CHUNK)),
         ctx.get(ZARR_COMPRESSOR));
     if (!ctx.get(FORMAT).equals("png") && slices.stream().anyMatch(s -> s.width() != slices.get(0).width()
@@ -183,9 +184,9 @@ public final class InferStage extends StageCommand {
         ctx.overwrite(), "holds predictions of another model or other settings");
   }
 
-  /** The peak threshold where self-prompting uses it ("" otherwise: it changes nothing there). */
-  private static String selfPromptThreshold(Context ctx) {
-    return ctx.get(PROMPTS).equals("auto") ? "@" + ctx.get(PEAK_THRESHOLD) : "";
+  /** Self-prompting's peak threshold, 0 with the given prompts only (where it changes nothing). */
+  private static double selfPromptThreshold(Context ctx) {
+    return ctx.get(PROMPTS).equals("auto") ? ctx.get(PEAK_THRESHOLD) : 0;
   }
 
   /**
@@ -219,8 +220,7 @@ public final class InferStage extends StageCommand {
         }
       }
       Task task = new Task(files, outDir.toString(), modelHash, bytes, ctx.get(STRIDE), ctx.get(ROTATIONS),
-          ctx.get(BATCH), shards, ctx.get(PROMPTS).equals("auto") ? ctx.get(PEAK_THRESHOLD).floatValue() : 0,
-          ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
+          ctx.get(BATCH), shards, (float) selfPromptThreshold(ctx), ctx.get(THRESHOLD), ctx.get(MIN_SIZE),
           ctx.get(DENSITY), pointTable, volumeName, png, zarr);
       long computed = jsc.parallelize(all, all.size()).filter(t -> task.run(t.index(), t.item())).count();
       log.info("infer: {} slices predicted, {} kept from the earlier run", computed, all.size() - computed);
