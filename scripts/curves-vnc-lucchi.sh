@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Learning curves of the real-data benchmark's runs: every Nth checkpoint of each run in
 # bench-out/vnc-lucchi/runs is exported (export-model), segments 5 Lucchi test slices (every 8th)
-# without prompts, and is scored; the table (run, step, training minutes, highest probability,
-# Dice, AJI, PQ) goes to curves.csv and, where python3-matplotlib is installed, the figure to
+# without prompts and without rotation averaging (a quarter of the benchmark's cost), and is
+# scored; the table (run, step, training minutes, highest probability, Dice, AJI, PQ) goes to
+# curves.csv and, where python3-matplotlib is installed, the figure to
 # docs/figures/vnc-lucchi-curves.png. Run after scripts/benchmark-vnc-lucchi.sh (or during it:
 # finished checkpoints are scored once, the table grows).
 #
@@ -35,7 +36,7 @@ for run in "$work"/runs/*/; do
     mkdir -p "$cell"
     pd export-model --checkpoint "$ckpt" --out "$cell/model.pdas" >/dev/null
     pd infer -c "$root/conf/vnc-to-lucchi.conf" --images "$curves/lucchi-5/img" --model "$cell/model.pdas" \
-      --out "$cell/infer" >"$cell/infer.log" 2>&1
+      --out "$cell/infer" --set infer.rotations=false >"$cell/infer.log" 2>&1
     pd evaluate -c "$root/conf/vnc-to-lucchi.conf" --pred "$cell/infer/mask" --gt "$curves/lucchi-5/lab" \
       --out "$cell/eval" --set evaluate.overlays=false >"$cell/eval.log" 2>&1
     python3 - "$cell" "$run/history.jsonl" "$name" "$step" >>"$csv" <<'EOF'
