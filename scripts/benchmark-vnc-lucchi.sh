@@ -113,8 +113,11 @@ train source-only-continued source-only "${ADAPT_STEPS:-1000}" 4 "$work/runs/sou
 
 step "sweep: every model on lucchi/test, 0% and 15% testing prompts"
 pd sweep "${conf[@]}"
-step "sweep with self-prompting: every model on lucchi/test without testing prompts"
+# self-prompting runs the network twice per window and rotation: WDA and the oracle, the models whose
+# density heads learnt to detect target mitochondria (docs/benchmarks.md)
+step "sweep with self-prompting: WDA and the oracle on lucchi/test without testing prompts"
 pd sweep "${conf[@]}" --set sweep.prompt-modes=[auto] --set sweep.prompt-fractions=[0] \
+  --set "sweep.models=[\"wda=$work/runs/wda/model.pdas\", \"oracle=$work/runs/oracle/model.pdas\"]" \
   --set "sweep.out=\"$work/sweep-auto\""
 step "the models against models/vnc-to-lucchi"
 for m in source-only uda wda oracle; do

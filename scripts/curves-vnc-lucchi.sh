@@ -61,6 +61,8 @@ order = ["source-only", "source-only-continued", "uda", "wda", "oracle"]
 runs = sorted({r["run"] for r in rows}, key=lambda n: (order.index(n.split("-share-")[0]) if n.split("-share-")[0] in order
                                                        else 9, n))
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+for a in ax:
+    a.set_prop_cycle(color=plt.cm.tab20.colors)
 offset = {}
 so = [r for r in rows if r["run"] == "source-only"]
 start = max((float(r["minutes"]) for r in so), default=0)
@@ -74,8 +76,8 @@ ax[1].set_ylabel("Dice at 0.5 (%), no prompts")
 for a in ax:
     a.set_xlabel("training minutes (2 cores; adapted runs start at the source model)")
     a.grid(alpha=0.3)
-ax[1].legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(sys.argv[2], dpi=110)
+fig.legend(*ax[1].get_legend_handles_labels(), fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+fig.savefig(sys.argv[2], dpi=110, bbox_inches="tight")
 print("figure:", sys.argv[2])
 EOF

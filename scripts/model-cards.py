@@ -31,6 +31,9 @@ def rows(path):
 results = rows(os.path.join(work, "sweep", "results.csv")) + rows(os.path.join(work, "sweep-auto", "results.csv"))
 auto_grid = os.path.join(work, "sweep-auto", "_sweep.json")
 auto_peaks = json.load(open(auto_grid))["infer"]["peak-threshold"] if os.path.exists(auto_grid) else None
+scored = json.load(open(os.path.join(work, "sweep", "_sweep.json")))["infer"]
+windows = f"windows at stride {scored['stride']}" + (", 4 rotations averaged" if scored["rotations"] else
+                                                     " without rotations")
 for name, what in MODES.items():
     run = os.path.join(work, "runs", name)
     model = os.path.join(run, "model.pdas")
@@ -69,7 +72,7 @@ for name, what in MODES.items():
   `conf/vnc-to-lucchi.conf`).
 - SHA-256: {digest}
 - Scores on every 2nd Lucchi test slice (20), the paper's protocol (threshold 0.5, components of 15 px
-  or fewer removed; windows at stride 64 without rotations):
+  or fewer removed; {windows}):
 
 {os.linesep.join(table)}
 
