@@ -49,8 +49,10 @@ train() { # run name, mode, steps, batch, init, learning rate, further --set opt
 # Dice on the validation slices (every 11th Lucchi train slice, 5, with labels): chooses between
 # candidate settings; the test slices are never used to choose anything
 link_slices "$data/lucchi/train" "$work/lucchi-val" 11
-val_dice() { # run name -> Dice (%) on the validation slices
-  local cell="$work/val/$1"
+val_dice() { # run name -> Dice (%) on the validation slices (scored again after the model or the conf changes)
+  local key
+  key=$(cat "$work/runs/$1/model.pdas" "$root/conf/vnc-to-lucchi.conf" | sha256sum | cut -c1-12)
+  local cell="$work/val/$1-$key"
   if [ ! -f "$cell/eval/metrics.json" ]; then
     pd infer "${conf[@]}" --images "$work/lucchi-val/img" --model "$work/runs/$1/model.pdas" --out "$cell/infer" >&2
     pd evaluate "${conf[@]}" --pred "$cell/infer/mask" --gt "$work/lucchi-val/lab" --out "$cell/eval" \
