@@ -63,7 +63,6 @@ runs = sorted({r["run"] for r in rows}, key=lambda n: (order.index(n.split("-sha
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
 for a in ax:
     a.set_prop_cycle(color=plt.cm.tab20.colors)
-offset = {}
 so = [r for r in rows if r["run"] == "source-only"]
 start = max((float(r["minutes"]) for r in so), default=0)
 for run in runs:
