@@ -168,10 +168,11 @@ public final class InferStage extends StageCommand {
           slices.stream().map(s -> new int[] {s.width(), s.height()}).toList());
     }
     // every setting that changes an output; the testing prompts by their content
+    double selfPrompt = selfPromptThreshold(ctx);
     String settings = String.join("|", String.valueOf(ctx.get(STRIDE)), String.valueOf(ctx.get(ROTATIONS)),
         String.valueOf(ctx.get(THRESHOLD)), String.valueOf(ctx.get(MIN_SIZE)),
         pointTable == null ? "" : pointTable.sha256(), volumeName,
-        ctx.get(PROMPTS) + (selfPromptThreshold(ctx) > 0 ? "@" + selfPromptThreshold(ctx) : ""),
+        ctx.get(PROMPTS) + (selfPrompt > 0 ? "@" + selfPrompt : ""),
         String.valueOf(ctx.get(DENSITY)), ctx.get(FORMAT), String.valueOf(ctx.get(ZARR_CHUNK)),
         ctx.get(ZARR_COMPRESSOR));
     if (!ctx.get(FORMAT).equals("png") && slices.stream().anyMatch(s -> s.width() != slices.get(0).width()
