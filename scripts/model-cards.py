@@ -52,9 +52,11 @@ for name, what in MODES.items():
             label = f"{100 * float(r['prompt_fraction']):.0f}%" + (
                 f" + self-prompting (peaks >= {auto_peaks:.3g})" if r.get("prompts") == "auto" else "")
             table.append(f"| {label} | {100 * float(r['dice']):.1f} | {100 * float(r['aji']):.1f} | {100 * float(r['pq']):.1f} |")
-    settings = {k: t.get(k) for k in ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha",
-                                  "promptFreeShare", "balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView",
-                                  "strongSourceShare", "averagedModel", "peakThreshold", "seed") if k in t}
+    keys = ["mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha", "promptFreeShare",
+            "strongSourceShare", "averagedModel", "seed"]
+    if t.get("mode") in ("UDA", "WDA"):  # only the teacher's pseudo-labels read these
+        keys[8:8] = ["balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView", "peakThreshold"]
+    settings = {k: t.get(k) for k in keys if k in t}
     card = f"""# {name}.pdas (VNC -> Lucchi, `cpu` network)
 
 {what}
