@@ -5,7 +5,7 @@
 # (source-only continued for as many steps as the adapted runs); scored on every 2nd slice of
 # lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. The settings
 # chosen on data (the share of the pseudo-labels' weight on the target's foreground, WDA's threshold
-# of detected points, self-prompting's) are chosen on 5 labelled Lucchi train slices, never on the
+# of detected points, self-prompting's) are chosen on 11 labelled Lucchi train slices, never on the
 # test slices. Settings: conf/vnc-to-lucchi.conf. Not a test: about three hours on 2 cores
 # (docs/benchmarks.md).
 #
@@ -46,16 +46,19 @@ train() { # run name, mode, steps, batch, init, learning rate, further --set opt
   pd train "${conf[@]}" --mode "$2" --out "$out" --set "train.steps=$3" --set "train.batch=$4" \
     --set "train.init=\"$5\"" --set "train.learning-rate=$6" "${@:7}" --resume
 }
-# Dice on the validation slices (every 11th Lucchi train slice, 5, with labels): chooses between
+# Dice on the validation slices (every 5th Lucchi train slice, 11, with labels): chooses between
 # candidate settings; the test slices are never used to choose anything
-link_slices "$data/lucchi/train" "$work/lucchi-val" 11
-val_dice() { # run name -> Dice (%) on the validation slices (scored again after the model or the conf changes)
+val_set="$work/lucchi-val-every-5"
+link_slices "$data/lucchi/train" "$val_set" 5
+# val_dice: run name -> Dice (%) on the validation slices (scored again when the model, the conf or
+# the slices change)
+val_dice() {
   local key
-  key=$(cat "$work/runs/$1/model.pdas" "$root/conf/vnc-to-lucchi.conf" | sha256sum | cut -c1-12)
+  key=$( { cat "$work/runs/$1/model.pdas" "$root/conf/vnc-to-lucchi.conf"; ls "$val_set/img"; } | sha256sum | cut -c1-12)
   local cell="$work/val/$1-$key"
   if [ ! -f "$cell/eval/metrics.json" ]; then
-    pd infer "${conf[@]}" --images "$work/lucchi-val/img" --model "$work/runs/$1/model.pdas" --out "$cell/infer" >&2
-    pd evaluate "${conf[@]}" --pred "$cell/infer/mask" --gt "$work/lucchi-val/lab" --out "$cell/eval" \
+    pd infer "${conf[@]}" --images "$val_set/img" --model "$work/runs/$1/model.pdas" --out "$cell/infer" >&2
+    pd evaluate "${conf[@]}" --pred "$cell/infer/mask" --gt "$val_set/lab" --out "$cell/eval" \
       --set evaluate.overlays=false >&2
   fi
   python3 -c "import json, sys; print(round(100 * json.load(open(sys.argv[1]))['mean']['dice'], 1))" "$cell/eval/metrics.json"
@@ -76,8 +79,11 @@ choose() { # run names -> the one with the best validation Dice (the first of eq
 step "train source-only (an EMA of the student is the model)"
 train source-only source-only "${SOURCE_STEPS:-3000}" 8 "" 1e-3 --set train.ema-alpha=0.998
 # adapted modes: 4 source + 4 target crops per step, at half the learning rate, from the source-only
-# model. UDA once per candidate share of the target's weight on its foreground pseudo-labels; the
-# share of the UDA run with the best validation Dice is UDA's and WDA's (runs/uda links to that run)
+# model; UDA and the control for 1,000 steps, WDA and the oracle for 2,000 (WDA's sparse points keep
+# it improving where UDA's own pseudo-labels stop helping: docs/benchmarks.md; WDA_STEPS=1000 reruns
+# that comparison). UDA once per candidate share of the target's weight on its foreground
+# pseudo-labels; the share of the UDA run with the best validation Dice is UDA's and WDA's (runs/uda
+# links to that run)
 shares=(${SHARES:-0.5 0.25 0.15})
 for share in "${shares[@]}"; do
   step "train uda with pseudo-foreground-share $share"
@@ -91,6 +97,7 @@ ln -sfn "$uda" "$work/runs/uda"
 # WDA once per candidate density a detected point must reach (the best on the validation slices is
 # WDA's; runs/wda links to it): 0.03, chosen over the authors' 125/255, 0.1 and 0.05 on the
 # validation slices (docs/benchmarks.md; WDA_PEAKS="authors 0.1 0.05 0.03" runs that comparison)
+long_steps=${WDA_STEPS:-2000}
 wda_runs=()
 for peak in ${WDA_PEAKS:-0.03}; do
   name="wda-share-$best"
@@ -99,16 +106,18 @@ for peak in ${WDA_PEAKS:-0.03}; do
     name="$name-peak-$peak"
     peak_set=(--set "train.peak-threshold=$peak")
   fi
+  name="$name-steps-$long_steps"
   step "train $name"
-  train "$name" wda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
+  train "$name" wda "$long_steps" 4 "$work/runs/source-only/model.pdas" 5e-4 \
     --set "train.pseudo-foreground-share=$best" "${peak_set[@]}"
   wda_runs+=("$name")
 done
 ln -sfn "$(choose "${wda_runs[@]}")" "$work/runs/wda"
-step "train oracle from the source-only model"
-train oracle oracle "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4
-# the control: as many further steps on source crops alone, so that what the adapted models gain
-# from their extra training on source crops is not mistaken for adaptation
+step "train oracle from the source-only model, as long as WDA"
+train "oracle-steps-$long_steps" oracle "$long_steps" 4 "$work/runs/source-only/model.pdas" 5e-4
+ln -sfn "oracle-steps-$long_steps" "$work/runs/oracle"
+# the control: as many further steps on source crops alone as UDA's, so that what the adapted models
+# gain from their extra training on source crops is not mistaken for adaptation
 step "train source-only-continued from the source-only model (control)"
 train source-only-continued source-only "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
   --set train.ema-alpha=0.998
