@@ -52,14 +52,14 @@ EOF
   done
 done
 python3 - "$csv" "$root/docs/figures/vnc-lucchi-curves.png" <<'EOF' || echo "(no figure: python3-matplotlib is not installed)"
-import csv, sys
+import csv, re, sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 rows = list(csv.DictReader(open(sys.argv[1])))
 order = ["source-only", "source-only-continued", "uda", "wda", "oracle"]
-runs = sorted({r["run"] for r in rows}, key=lambda n: (order.index(n.split("-share-")[0]) if n.split("-share-")[0] in order
-                                                       else 9, n))
+mode = lambda n: re.split(r"-(?:share|steps)-", n)[0]  # uda-share-0.25, oracle-steps-2000: the mode
+runs = sorted({r["run"] for r in rows}, key=lambda n: (order.index(mode(n)) if mode(n) in order else 9, n))
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
 for a in ax:
     a.set_prop_cycle(color=plt.cm.tab20.colors)
