@@ -4,10 +4,10 @@
 # oracle (all target labels), each adapted model starting from the source-only one, and a control
 # (source-only continued for as many steps as UDA); scored on every 2nd slice of
 # lucchi/test (20 of 40) without and with 15% testing prompts, and with self-prompting. The settings
-# chosen on data (the share of the pseudo-labels' weight on the target's foreground, WDA's threshold
-# of detected points, self-prompting's) are chosen on 11 labelled Lucchi train slices, never on the
-# test slices. Settings: conf/vnc-to-lucchi.conf. Not a test: about three hours of training and one
-# of scoring on 2 cores (docs/benchmarks.md).
+# chosen on data are chosen on labelled Lucchi train slices, never on the test slices: the share of
+# the pseudo-labels' weight on the target's foreground and WDA's threshold of detected points here
+# (11 slices), self-prompting's threshold in the conf (docs/benchmarks.md). Settings:
+# conf/vnc-to-lucchi.conf. Not a test: about three hours of training and one of scoring on 2 cores.
 #
 #   scripts/benchmark-vnc-lucchi.sh            # data from ../shared/data, work in bench-out/vnc-lucchi
 #   PROMPT_DAS_DATA=/data PROMPT_DAS_WORK=/tmp/b scripts/benchmark-vnc-lucchi.sh
