@@ -25,6 +25,14 @@ pd() { "$root/bin/prompt-das" "$@"; }
 for f in "$data/vnc/img" "$data/vnc/lab" "$data/lucchi/train/img" "$data/lucchi/train/lab" "$data/lucchi/test/img"; do
   [ -d "$f" ] || { echo "benchmark: $f is missing (set PROMPT_DAS_DATA)" >&2; exit 2; }
 done
+# runs/uda, runs/wda and runs/oracle are links to the chosen runs; an earlier script trained into
+# some of these names, and a link is never made over a run
+for f in "$work/runs/uda" "$work/runs/wda" "$work/runs/oracle"; do
+  if [ -d "$f" ] && [ ! -L "$f" ]; then
+    echo "benchmark: $f is a run of an earlier version of this script; rename it (e.g. to $f-steps-1000)" >&2
+    exit 2
+  fi
+done
 mkdir -p "$work"
 start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
@@ -48,8 +56,9 @@ train() { # run name, mode, steps, batch, init, learning rate, further --set opt
 }
 # Dice on the validation slices (every 5th Lucchi train slice, 11, with labels): chooses between
 # candidate settings; the test slices are never used to choose anything
-val_set="$work/lucchi-val-every-5"
-link_slices "$data/lucchi/train" "$val_set" 5
+val_every=5
+val_set="$work/lucchi-val-every-$val_every"
+link_slices "$data/lucchi/train" "$val_set" "$val_every"
 # val_dice: run name -> Dice (%) on the validation slices (scored again when the model, the conf or
 # the slices change)
 val_dice() {
@@ -93,7 +102,8 @@ for share in "${shares[@]}"; do
   train "uda-share-$share" uda "${ADAPT_STEPS:-1000}" 4 "$work/runs/source-only/model.pdas" 5e-4 \
     --set "train.pseudo-foreground-share=$share"
 done
-ln -sfn "$(choose "${shares[@]/#/uda-share-}")" "$work/runs/uda"
+uda=$(choose "${shares[@]/#/uda-share-}") # an assignment, so that a failed validation stops the script
+ln -sfn "$uda" "$work/runs/uda"
 long_steps=${WDA_STEPS:-2000}
 wda_runs=()
 for share in "${shares[@]}"; do
@@ -111,7 +121,8 @@ for share in "${shares[@]}"; do
     wda_runs+=("$name")
   done
 done
-ln -sfn "$(choose "${wda_runs[@]}")" "$work/runs/wda"
+wda=$(choose "${wda_runs[@]}")
+ln -sfn "$wda" "$work/runs/wda"
 step "train oracle from the source-only model, as long as WDA"
 train "oracle-steps-$long_steps" oracle "$long_steps" 4 "$work/runs/source-only/model.pdas" 5e-4
 ln -sfn "oracle-steps-$long_steps" "$work/runs/oracle"

@@ -22,7 +22,7 @@ csv="$curves/curves.csv"
 [ -f "$csv" ] || echo "run,step,minutes,max_probability,dice,aji,pq" >"$csv"
 for run in "$work"/runs/*/; do
   name=$(basename "$run")
-  [ -L "${run%/}" ] && continue # runs/uda links to the chosen UDA run
+  [ -L "${run%/}" ] && continue # runs/uda, wda and oracle link to the chosen runs
   [ -d "$run/checkpoints" ] || continue
   k=0
   for ckpt in $(ls "$run/checkpoints"/step-*.ckpt | sort); do
