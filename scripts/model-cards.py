@@ -21,6 +21,13 @@ MODES = {
     "oracle": "Oracle: from the source-only model; VNC and Lucchi train crops, both with their labels.",
 }
 
+# the training settings a card lists, in this order; the pseudo-label ones only for UDA and WDA, the
+# modes whose teacher reads them
+SETTINGS = ("mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha", "promptFreeShare",
+            "balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView", "strongSourceShare", "averagedModel",
+            "peakThreshold", "seed")
+PSEUDO_LABELS = {"balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView", "peakThreshold"}
+
 
 def rows(path):
     if not os.path.exists(path):
@@ -52,11 +59,7 @@ for name, what in MODES.items():
             label = f"{100 * float(r['prompt_fraction']):.0f}%" + (
                 f" + self-prompting (peaks >= {auto_peaks:.3g})" if r.get("prompts") == "auto" else "")
             table.append(f"| {label} | {100 * float(r['dice']):.1f} | {100 * float(r['aji']):.1f} | {100 * float(r['pq']):.1f} |")
-    keys = ["mode", "steps", "batch", "learningRate", "warmupSteps", "weightDecay", "emaAlpha", "promptFreeShare",
-            "strongSourceShare", "averagedModel", "seed"]
-    if t.get("mode") in ("UDA", "WDA"):  # only the teacher's pseudo-labels read these
-        keys[8:8] = ["balancedPseudoLabels", "pseudoForegroundShare", "strongTargetView", "peakThreshold"]
-    settings = {k: t.get(k) for k in keys if k in t}
+    settings = {k: t[k] for k in SETTINGS if k in t and (t.get("mode") in ("UDA", "WDA") or k not in PSEUDO_LABELS)}
     card = f"""# {name}.pdas (VNC -> Lucchi, `cpu` network)
 
 {what}
